@@ -1,0 +1,49 @@
+# SprintConnect: two commands on a fresh machine.
+#   make run   set up and start the server (embedded PostgreSQL when no database URL is set)
+#   make test  set up, lint, type-check and run the whole test suite
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SPRINTCONNECT_HOST ?= 127.0.0.1
+SPRINTCONNECT_PORT ?= 8000
+export SPRINTCONNECT_HOST SPRINTCONNECT_PORT
+
+.PHONY: run test lint typecheck pytest install bench clean help
+
+help:
+	@echo "make run    set up and start SprintConnect on $(SPRINTCONNECT_HOST):$(SPRINTCONNECT_PORT)"
+	@echo "make test   set up and run lint, type checks and all tests"
+	@echo "make lint   ruff only;  make bench  benchmarks;  make clean  remove the virtualenv"
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip==$$(grep '^pip==' constraints.txt | cut -d= -f3)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/sprintconnect migrate
+	$(BIN)/sprintconnect serve --host $(SPRINTCONNECT_HOST) --port $(SPRINTCONNECT_PORT)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+test: lint typecheck pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

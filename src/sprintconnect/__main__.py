@@ -1,0 +1,3 @@
+from sprintconnect.cli import main
+
+main()

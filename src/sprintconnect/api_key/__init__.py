@@ -1,0 +1,1 @@
+"""API keys: ``sc_<prefix>_<secret>``, stored as an HMAC, shown once."""

@@ -1,0 +1,114 @@
+"""HTTP routes for API keys."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, status
+
+from sprintconnect.api_key import schemas
+from sprintconnect.api_key.service import (
+    ApiKeyNotFound,
+    ApiKeyService,
+    ScopeAboveGranter,
+    key_status,
+)
+from sprintconnect.db.session import DbSession, RuntimeDep
+from sprintconnect.errors import (
+    AuthenticationRequired,
+    InsufficientScope,
+    InvalidCursor,
+    RateLimited,
+    ValidationFailed,
+    problem_responses,
+)
+from sprintconnect.identity.deps import ApiKeysRead, ApiKeysWrite
+from sprintconnect.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from sprintconnect.models import ApiKey
+from sprintconnect.runtime import Runtime
+
+router = APIRouter(
+    prefix="/api/v1/api-keys",
+    tags=["API keys"],
+    responses=problem_responses(AuthenticationRequired, InsufficientScope, RateLimited),
+)
+
+
+def _out(key: ApiKey, runtime: Runtime) -> schemas.ApiKey:
+    return schemas.ApiKey.model_validate(
+        {
+            **{c: getattr(key, c) for c in schemas.ApiKey.model_fields if c != "status"},
+            "status": key_status(key, runtime.clock.now()),
+        }
+    )
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create an API key",
+    description="The key is in the answer's `key` field this once; only its HMAC is stored.",
+    responses=problem_responses(ValidationFailed, ScopeAboveGranter),
+)
+async def create_api_key(
+    body: schemas.ApiKeyCreate, principal: ApiKeysWrite, session: DbSession, runtime: RuntimeDep
+) -> schemas.ApiKeyCreated:
+    expires_at = body.expires_at
+    if body.expires_in_days is not None:
+        expires_at = runtime.clock.now() + timedelta(days=body.expires_in_days)
+    elif expires_at is None and not body.never_expires:
+        expires_at = runtime.clock.now() + timedelta(days=schemas.DEFAULT_LIFETIME_DAYS)
+    service = ApiKeyService(session, runtime.keyring, runtime.clock)
+    issued = await service.issue_for(
+        principal,
+        name=body.name,
+        description=body.description,
+        scopes=body.scopes,
+        expires_at=expires_at,
+    )
+    return schemas.ApiKeyCreated(api_key=_out(issued.record, runtime), key=issued.plaintext)
+
+
+@router.get(
+    "",
+    summary="List API keys",
+    description="Newest first. Pass `next_cursor` back as `cursor` for the next page.",
+    responses=problem_responses(InvalidCursor),
+)
+async def list_api_keys(
+    principal: ApiKeysRead,
+    session: DbSession,
+    runtime: RuntimeDep,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+) -> Page[schemas.ApiKey]:
+    service = ApiKeyService(session, runtime.keyring, runtime.clock)
+    rows, next_cursor = await service.page(principal.org_id, cursor=cursor, limit=limit)
+    return Page[schemas.ApiKey](items=[_out(k, runtime) for k in rows], next_cursor=next_cursor)
+
+
+@router.get(
+    "/{key_id}",
+    summary="Get an API key",
+    responses=problem_responses(ApiKeyNotFound, ValidationFailed),
+)
+async def get_api_key(
+    key_id: UUID, principal: ApiKeysRead, session: DbSession, runtime: RuntimeDep
+) -> schemas.ApiKey:
+    service = ApiKeyService(session, runtime.keyring, runtime.clock)
+    return _out(await service.get(principal.org_id, key_id), runtime)
+
+
+@router.post(
+    "/{key_id}/revoke",
+    summary="Revoke an API key",
+    description="Takes effect on the very next request. Revoking twice answers the same.",
+    responses=problem_responses(ApiKeyNotFound, ValidationFailed),
+)
+async def revoke_api_key(
+    key_id: UUID, principal: ApiKeysWrite, session: DbSession, runtime: RuntimeDep
+) -> schemas.ApiKey:
+    service = ApiKeyService(session, runtime.keyring, runtime.clock)
+    return _out(await service.revoke(principal, key_id), runtime)

@@ -1,0 +1,54 @@
+"""SQL for API keys; every statement runs under the bound tenant (RLS)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from sqlalchemy import select, text, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sprintconnect.models import ApiKey
+
+
+class ApiKeyRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def locate(self, prefix: str) -> tuple[UUID, UUID] | None:
+        """(key id, org id) for a prefix, across tenants, through the definer function."""
+        row = (
+            await self.session.execute(
+                text("SELECT key_id, org_id FROM sc_api_key_lookup(:prefix)"), {"prefix": prefix}
+            )
+        ).first()
+        return (row.key_id, row.org_id) if row else None
+
+    async def get(self, org_id: UUID, key_id: UUID) -> ApiKey | None:
+        stmt = select(ApiKey).where(ApiKey.org_id == org_id, ApiKey.id == key_id)
+        return await self.session.scalar(stmt)
+
+    async def page(
+        self, org_id: UUID, *, after: tuple[datetime, UUID] | None, limit: int
+    ) -> Sequence[ApiKey]:
+        stmt = select(ApiKey).where(ApiKey.org_id == org_id)
+        if after is not None:
+            stmt = stmt.where(tuple_(ApiKey.created_at, ApiKey.id) < tuple_(*after))
+        stmt = stmt.order_by(ApiKey.created_at.desc(), ApiKey.id.desc()).limit(limit)
+        return (await self.session.scalars(stmt)).all()
+
+    async def add(self, key: ApiKey) -> ApiKey:
+        self.session.add(key)
+        await self.session.flush()
+        await self.session.refresh(key)
+        return key
+
+    async def touch_last_used(self, key_id: UUID, now: datetime, debounce: timedelta) -> None:
+        """Record use at most once per ``debounce`` so hot keys do not write on every request."""
+        await self.session.execute(
+            update(ApiKey)
+            .where(ApiKey.id == key_id)
+            .where((ApiKey.last_used_at.is_(None)) | (ApiKey.last_used_at < now - debounce))
+            .values(last_used_at=now)
+        )

@@ -1,0 +1,105 @@
+"""Request and response models for API keys."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from sprintconnect.identity.scopes import unknown_scopes
+from sprintconnect.kit.text import has_control_chars
+
+DEFAULT_LIFETIME_DAYS = 90
+
+
+class ApiKey(BaseModel):
+    """An API key as the API shows it: never the key itself."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    name: str
+    description: str | None
+    prefix: str = Field(
+        description="The public part of the key, `sc_<prefix>_…`, for telling keys apart."
+    )
+    scopes: list[str]
+    status: Literal["active", "expired", "revoked"]
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None = Field(
+        description="When the key was last used (updated at most once a minute)."
+    )
+    created_by_user_id: UUID | None
+
+
+class ApiKeyCreate(BaseModel):
+    """A new API key. Without an expiry it lives 90 days; `never_expires` must be explicit."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "ci-pipeline",
+                    "description": "GitHub Actions",
+                    "scopes": ["servers:read"],
+                    "expires_in_days": 30,
+                }
+            ]
+        },
+    )
+
+    name: str = Field(min_length=1, max_length=100)
+    description: str | None = Field(default=None, max_length=1000)
+    scopes: list[str] = Field(min_length=1, max_length=64)
+    expires_at: datetime | None = None
+    expires_in_days: int | None = Field(default=None, ge=1, le=3650)
+    never_expires: bool = False
+
+    @field_validator("name")
+    @classmethod
+    def _name_printable(cls, value: str) -> str:
+        value = value.strip()
+        if not value or has_control_chars(value):
+            raise ValueError("must be printable text")
+        return value
+
+    @field_validator("description")
+    @classmethod
+    def _description_printable(cls, value: str | None) -> str | None:
+        if value is not None and has_control_chars(value.replace("\n", "").replace("\t", "")):
+            raise ValueError("must be printable text")
+        return value
+
+    @field_validator("scopes")
+    @classmethod
+    def _scopes_known(cls, value: list[str]) -> list[str]:
+        unknown = unknown_scopes(value)
+        if unknown:
+            raise ValueError(f"unknown scopes: {', '.join(unknown)}")
+        return sorted(set(value))
+
+    @field_validator("expires_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("must carry a time zone, e.g. 2027-01-01T00:00:00Z")
+        return value
+
+    @model_validator(mode="after")
+    def _one_expiry(self) -> ApiKeyCreate:
+        given = [self.expires_at is not None, self.expires_in_days is not None, self.never_expires]
+        if sum(given) > 1:
+            raise ValueError("give at most one of expires_at, expires_in_days, never_expires")
+        return self
+
+
+class ApiKeyCreated(BaseModel):
+    """The new key. `key` is shown this once and cannot be recovered."""
+
+    api_key: ApiKey
+    key: str = Field(description="The secret key; store it now, it is never shown again.")

@@ -1,0 +1,217 @@
+"""Issuing, listing, revoking and verifying API keys."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import string
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sprintconnect import audit
+from sprintconnect.api_key.repository import ApiKeyRepository
+from sprintconnect.db.tenancy import bind_tenant
+from sprintconnect.errors import (
+    CredentialsExpired,
+    CredentialsRevoked,
+    InvalidCredentials,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
+from sprintconnect.identity.principal import Actor, Principal
+from sprintconnect.identity.scopes import exceeding
+from sprintconnect.kit.clock import Clock
+from sprintconnect.kit.pagination import decode_cursor, encode_cursor
+from sprintconnect.kit.secrets import KeyRing, constant_time_equals
+from sprintconnect.models import ApiKey
+
+HMAC_PURPOSE = "api-key/hmac"
+PREFIX_ALPHABET = string.ascii_lowercase + string.digits
+KEY_PATTERN = re.compile(r"^sc_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$")
+
+
+class ApiKeyNotFound(NotFound):
+    slug = "api-key-not-found"
+    title = "API key not found"
+
+
+class ScopeAboveGranter(PermissionDenied):
+    slug = "scope-above-granter"
+    title = "A key cannot carry scopes its creator lacks"
+
+
+@dataclass
+class IssuedKey:
+    record: ApiKey
+    plaintext: str
+
+
+@dataclass
+class KeyFailure:
+    """Why a presented key was refused, with the org it belongs to when that is known."""
+
+    error: InvalidCredentials | CredentialsExpired | CredentialsRevoked
+    org_id: UUID | None = None
+    key_id: UUID | None = None
+    reason: str = "invalid"
+
+
+def key_status(key: ApiKey, now: datetime) -> Literal["active", "expired", "revoked"]:
+    if key.revoked_at is not None:
+        return "revoked"
+    if key.expires_at is not None and key.expires_at <= now:
+        return "expired"
+    return "active"
+
+
+class ApiKeyService:
+    def __init__(self, session: AsyncSession, keyring: KeyRing, clock: Clock) -> None:
+        self.session = session
+        self.keyring = keyring
+        self.clock = clock
+        self.keys = ApiKeyRepository(session)
+
+    def _digest(self, plaintext: str) -> bytes:
+        return self.keyring.hmac(HMAC_PURPOSE, plaintext.encode())
+
+    async def issue(
+        self,
+        *,
+        org_id: UUID,
+        name: str,
+        description: str | None,
+        scopes: list[str],
+        expires_at: datetime | None,
+        created_by_user_id: UUID | None,
+        actor: Actor,
+    ) -> IssuedKey:
+        if expires_at is not None and expires_at <= self.clock.now():
+            raise ValidationFailed("expires_at must be in the future.")
+        prefix = "".join(secrets.choice(PREFIX_ALPHABET) for _ in range(12))
+        plaintext = f"sc_{prefix}_{secrets.token_urlsafe(32)}"
+        record = await self.keys.add(
+            ApiKey(
+                org_id=org_id,
+                name=name,
+                description=description,
+                prefix=prefix,
+                key_hash=self._digest(plaintext),
+                scopes=sorted(set(scopes)),
+                expires_at=expires_at,
+                created_by_user_id=created_by_user_id,
+            )
+        )
+        await audit.record(
+            self.session,
+            audit.AuditTag.API_KEY_CREATED,
+            org_id=org_id,
+            actor=actor,
+            target=audit.Target("api_key", record.id),
+            details={
+                "name": name,
+                "prefix": prefix,
+                "scopes": record.scopes,
+                "expires_at": expires_at.isoformat() if expires_at else None,
+            },
+        )
+        return IssuedKey(record=record, plaintext=plaintext)
+
+    async def issue_for(
+        self,
+        principal: Principal,
+        *,
+        name: str,
+        description: str | None,
+        scopes: list[str],
+        expires_at: datetime | None,
+    ) -> IssuedKey:
+        """Issue a key on behalf of a caller, who may not grant more than they hold."""
+        above = exceeding(principal.scopes, scopes)
+        if above:
+            raise ScopeAboveGranter(
+                f"Your credentials do not hold {', '.join(above)}; a new key cannot carry them.",
+                missing_scopes=above,
+            )
+        return await self.issue(
+            org_id=principal.org_id,
+            name=name,
+            description=description,
+            scopes=scopes,
+            expires_at=expires_at,
+            created_by_user_id=principal.user_id,
+            actor=principal.actor,
+        )
+
+    async def get(self, org_id: UUID, key_id: UUID) -> ApiKey:
+        key = await self.keys.get(org_id, key_id)
+        if key is None:
+            raise ApiKeyNotFound(f"No API key has the id {key_id} in this organization.")
+        return key
+
+    async def page(
+        self, org_id: UUID, *, cursor: str | None, limit: int
+    ) -> tuple[list[ApiKey], str | None]:
+        after = decode_cursor(cursor) if cursor else None
+        rows = list(await self.keys.page(org_id, after=after, limit=limit + 1))
+        more = len(rows) > limit
+        rows = rows[:limit]
+        next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if more and rows else None
+        return rows, next_cursor
+
+    async def revoke(self, principal: Principal, key_id: UUID) -> ApiKey:
+        """Revoke a key at once; revoking a revoked key changes nothing and answers the same."""
+        key = await self.get(principal.org_id, key_id)
+        if key.revoked_at is not None:
+            return key
+        key.revoked_at = self.clock.now()
+        key.revoked_by_user_id = principal.user_id
+        await self.session.flush()
+        await audit.record(
+            self.session,
+            audit.AuditTag.API_KEY_REVOKED,
+            org_id=principal.org_id,
+            actor=principal.actor,
+            target=audit.Target("api_key", key.id),
+            details={"prefix": key.prefix},
+        )
+        return key
+
+    async def verify(self, presented: str, *, debounce: timedelta) -> ApiKey | KeyFailure:
+        """Check a presented key and bind the transaction to its organization when it is valid."""
+        match = KEY_PATTERN.match(presented)
+        if match is None:
+            return KeyFailure(InvalidCredentials("The API key is malformed."), reason="malformed")
+        located = await self.keys.locate(match.group(1))
+        if located is None:
+            return KeyFailure(InvalidCredentials("The API key is not valid."), reason="unknown")
+        key_id, org_id = located
+        await bind_tenant(self.session, org_id)
+        key = await self.keys.get(org_id, key_id)
+        if key is None or not constant_time_equals(key.key_hash, self._digest(presented)):
+            return KeyFailure(
+                InvalidCredentials("The API key is not valid."), org_id, key_id, "secret_mismatch"
+            )
+        now = self.clock.now()
+        status = key_status(key, now)
+        if status == "revoked":
+            return KeyFailure(
+                CredentialsRevoked("The API key has been revoked."), org_id, key_id, "revoked"
+            )
+        if status == "expired":
+            assert key.expires_at is not None
+            return KeyFailure(
+                CredentialsExpired(
+                    f"The API key expired at {key.expires_at.isoformat()}; create a new key.",
+                    expired_at=key.expires_at.isoformat(),
+                ),
+                org_id,
+                key_id,
+                "expired",
+            )
+        await self.keys.touch_last_used(key.id, now, debounce)
+        return key

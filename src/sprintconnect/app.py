@@ -1,0 +1,67 @@
+"""The FastAPI application: middleware, error handlers and routers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI
+
+from sprintconnect import __version__
+from sprintconnect.api_key.endpoints import router as api_key_router
+from sprintconnect.config import Settings
+from sprintconnect.handlers import install_error_handlers
+from sprintconnect.identity.endpoints import router as identity_router
+from sprintconnect.identity.ratelimit import RateLimiter
+from sprintconnect.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from sprintconnect.ops.endpoints import router as ops_router
+from sprintconnect.runtime import Runtime, build_runtime
+
+log = structlog.get_logger(__name__)
+
+DESCRIPTION = """
+SprintConnect registers MCP servers for organizations, discovers what they offer, and lets API
+clients find them under policy.
+
+**Authentication**: send an API key as `Authorization: Bearer sc_<prefix>_<secret>`.
+
+**Errors** are RFC 9457 `application/problem+json` documents with `type`, `title`, `status`,
+`detail`, `instance` and `request_id`; validation errors list each field under `errors`.
+Every answer carries an `X-Request-ID` header.
+"""
+
+
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
+    """Build the app. A given ``runtime`` is used as is and left open at shutdown."""
+    settings = runtime.settings if runtime else (settings or Settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = runtime is None
+        rt = runtime or build_runtime(settings)
+        app.state.runtime = rt
+        app.state.rate_limiter = RateLimiter(
+            settings.api_key_rate_limit,
+            settings.redis_url.get_secret_value() if settings.redis_url else None,
+        )
+        log.info("app.started", database=rt.db.describe(), env=settings.env)
+        try:
+            yield
+        finally:
+            if owned:
+                await rt.db.dispose()
+
+    app = FastAPI(
+        title="SprintConnect",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.include_router(ops_router)
+    app.include_router(identity_router)
+    app.include_router(api_key_router)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware)
+    return app

@@ -1,0 +1,53 @@
+"""Recording audit events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sprintconnect.audit.repository import AuditRepository
+from sprintconnect.audit.tags import AuditTag
+from sprintconnect.identity.principal import Actor
+from sprintconnect.kit.context import current_request
+from sprintconnect.models import AuditEvent
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Target:
+    type: str
+    id: str | UUID | None = None
+
+
+async def record(
+    session: AsyncSession,
+    tag: AuditTag,
+    *,
+    org_id: UUID,
+    actor: Actor,
+    target: Target | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Append an audit event to the caller's transaction; it commits or rolls back with it."""
+    meta = current_request()
+    AuditRepository(session).add(
+        AuditEvent(
+            org_id=org_id,
+            tag=str(tag),
+            actor_type=actor.type,
+            actor_id=actor.id,
+            target_type=target.type if target else None,
+            target_id=str(target.id) if target and target.id is not None else None,
+            details=details or {},
+            request_id=meta.request_id,
+            ip=meta.ip,
+            user_agent=meta.user_agent[:512] if meta.user_agent else None,
+        )
+    )
+    await session.flush()
+    log.info("audit.recorded", tag=str(tag), org_id=str(org_id), actor_type=actor.type)

@@ -1,0 +1,18 @@
+"""Audit tags, ``subject:object:action``, in one enum."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class AuditTag(StrEnum):
+    ORG_CREATED = "org:organization:created"
+    ORG_BOOTSTRAPPED = "org:organization:bootstrapped"
+    MEMBERSHIP_CREATED = "org:membership:created"
+    MEMBERSHIP_ROLE_CHANGED = "org:membership:role_changed"
+    MEMBERSHIP_REMOVED = "org:membership:removed"
+    API_KEY_CREATED = "org:api_key:created"
+    API_KEY_REVOKED = "org:api_key:revoked"
+    API_KEY_AUTH_FAILED = "org:api_key:auth_failed"
+    API_KEY_AUTH_EXPIRED = "org:api_key:auth_expired"
+    API_KEY_AUTH_REVOKED = "org:api_key:auth_revoked"

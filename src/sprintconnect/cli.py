@@ -1,0 +1,229 @@
+"""The ``sprintconnect`` command: serve, worker, migrate and admin tasks."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+import threading
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Annotated, Any, TypeVar
+
+import typer
+from pydantic import ValidationError
+
+from sprintconnect import __version__
+from sprintconnect.config import Settings
+from sprintconnect.errors import SprintConnectError
+from sprintconnect.logging import configure_logging
+from sprintconnect.runtime import Runtime, build_runtime
+
+T = TypeVar("T")
+
+app = typer.Typer(
+    name="sprintconnect",
+    help="SprintConnect: a multi-tenant control plane for MCP servers.\n\n"
+    "Configuration comes from SPRINTCONNECT_* environment variables (see the README).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+admin_app = typer.Typer(
+    help="Operator tasks run against the database directly.", no_args_is_help=True
+)
+app.add_typer(admin_app, name="admin")
+
+
+def _settings(**overrides: Any) -> Settings:
+    try:
+        settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        lines = [
+            f"  {'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}"
+            for e in exc.errors()
+        ]
+        typer.echo("Configuration is not valid:\n" + "\n".join(lines), err=True)
+        raise typer.Exit(2) from exc
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
+
+
+def _step(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def _run_db(settings: Settings, work: Callable[[Runtime], Awaitable[T]]) -> T:
+    async def runner() -> T:
+        runtime = build_runtime(settings)
+        try:
+            return await work(runtime)
+        finally:
+            await runtime.db.dispose()
+
+    try:
+        return asyncio.run(runner())
+    except SprintConnectError as exc:
+        typer.echo(f"error: {exc.detail or exc.title}", err=True)
+        raise typer.Exit(1) from exc
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address [env SPRINTCONNECT_HOST].")] = None,
+    port: Annotated[int | None, typer.Option(help="Port [env SPRINTCONNECT_PORT].")] = None,
+) -> None:
+    """Start the HTTP API (run 'migrate' first)."""
+    import uvicorn
+
+    from sprintconnect.app import create_app
+
+    settings = _settings(host=host, port=port)
+    _step(f"SprintConnect {__version__} listening on http://{settings.host}:{settings.port}")
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        proxy_headers=False,
+        server_header=False,
+    )
+
+
+@app.command()
+def worker() -> None:
+    """Run background workers (a placeholder until the job system lands; idles until stopped)."""
+    _settings()
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    _step("worker: no job queues are defined yet; idling until stopped (Ctrl-C).")
+    stop.wait()
+    _step("worker: stopped.")
+
+
+@app.command()
+def migrate(
+    revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
+    downgrade: Annotated[bool, typer.Option("--downgrade", help="Move down to REVISION.")] = False,
+) -> None:
+    """Create the application role and apply database migrations."""
+    from sprintconnect.db import migrate as migrations
+
+    settings = _settings()
+    runtime = build_runtime(settings)
+    where = "embedded PostgreSQL" if runtime.db.embedded else "configured PostgreSQL"
+    _step(f"[1/2] Preparing database ({where}) and application role '{runtime.db.app_role}'")
+    if downgrade:
+        _step(f"[2/2] Downgrading to {revision}")
+        migrations.downgrade(runtime.db, revision)
+    else:
+        _step(f"[2/2] Upgrading to {revision}")
+        migrations.upgrade(runtime.db, revision)
+    _step(f"Done: schema at revision {migrations.current(runtime.db)}")
+
+
+def _key_json(issued: Any) -> dict[str, Any]:
+    record = issued.record
+    return {
+        "id": str(record.id),
+        "name": record.name,
+        "prefix": record.prefix,
+        "scopes": record.scopes,
+        "expires_at": record.expires_at.isoformat() if record.expires_at else None,
+        "key": issued.plaintext,
+    }
+
+
+@admin_app.command()
+def bootstrap(
+    org: Annotated[str, typer.Option("--org", help="Name of the new organization.")],
+    email: Annotated[str, typer.Option("--email", help="Email of its first admin.")],
+) -> None:
+    """Create an organization, its admin user and an admin API key; print them as JSON.
+
+    The key is printed this once and cannot be recovered: store it now.
+    """
+    from sprintconnect.api_key.service import ApiKeyService
+    from sprintconnect.kit.text import normalize_email
+    from sprintconnect.organization.service import bootstrap as do_bootstrap
+
+    settings = _settings()
+    try:
+        email = normalize_email(email)
+    except ValueError as exc:
+        typer.echo(f"error: --email: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+    async def work(runtime: Runtime) -> dict[str, Any]:
+        async with runtime.db.sessionmaker() as session, session.begin():
+            keys = ApiKeyService(session, runtime.keyring, runtime.clock)
+            result = await do_bootstrap(session, keys, org_name=org, email=email)
+            return {
+                "organization": {
+                    "id": str(result.organization.id),
+                    "name": result.organization.name,
+                    "slug": result.organization.slug,
+                },
+                "user": {"id": str(result.user.id), "email": result.user.email, "role": "admin"},
+                "api_key": _key_json(result.api_key),
+            }
+
+    typer.echo(json.dumps(_run_db(settings, work), indent=2))
+
+
+@admin_app.command("create-api-key")
+def create_api_key(
+    org: Annotated[str, typer.Option("--org", help="Organization id, slug or name.")],
+    name: Annotated[str, typer.Option("--name", help="A name to tell the key apart.")],
+    scope: Annotated[
+        list[str], typer.Option("--scope", help="A scope; repeat for several (default: read).")
+    ] = ["read"],  # noqa: B006 - typer reads the default, never mutates it
+    expires_in_days: Annotated[
+        int | None, typer.Option(min=1, max=3650, help="Lifetime in days (default: never).")
+    ] = None,
+    description: Annotated[str | None, typer.Option(help="Free text.")] = None,
+) -> None:
+    """Create an API key for an organization and print it as JSON (shown this once)."""
+    from sprintconnect.api_key.service import ApiKeyService
+    from sprintconnect.identity.principal import Actor
+    from sprintconnect.identity.scopes import unknown_scopes
+    from sprintconnect.organization.service import resolve_organization
+
+    settings = _settings()
+    unknown = unknown_scopes(scope)
+    if unknown:
+        typer.echo(f"error: unknown scopes: {', '.join(unknown)}", err=True)
+        raise typer.Exit(2)
+
+    async def work(runtime: Runtime) -> dict[str, Any]:
+        async with runtime.db.sessionmaker() as session, session.begin():
+            organization = await resolve_organization(session, org)
+            keys = ApiKeyService(session, runtime.keyring, runtime.clock)
+            expires = (
+                runtime.clock.now() + timedelta(days=expires_in_days) if expires_in_days else None
+            )
+            issued = await keys.issue(
+                org_id=organization.id,
+                name=name,
+                description=description,
+                scopes=scope,
+                expires_at=expires,
+                created_by_user_id=None,
+                actor=Actor("system", "cli"),
+            )
+            return {"organization_id": str(organization.id), "api_key": _key_json(issued)}
+
+    typer.echo(json.dumps(_run_db(settings, work), indent=2))
+
+
+def main() -> None:
+    app()
+    sys.exit(0)

@@ -1,0 +1,1 @@
+"""Database access: engines, sessions, tenant binding, embedded PostgreSQL, migrations."""

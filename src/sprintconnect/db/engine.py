@@ -1,0 +1,51 @@
+"""The application's engine and session factory, and the owner URL used by migrations."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+from sprintconnect.config import Settings
+from sprintconnect.db.embedded import embedded_url
+from sprintconnect.db.urls import normalize, redacted, with_role
+from sprintconnect.kit.secrets import KeyRing
+
+APP_ROLE_PASSWORD_PURPOSE = "database/app-role-password"  # noqa: S105 - a label
+
+
+class Database:
+    """Connections for one process: the app role's pool, and the owner URL for migrations."""
+
+    def __init__(self, settings: Settings, keyring: KeyRing) -> None:
+        owner = settings.database_url
+        self.embedded = owner is None
+        self.owner_url: URL = normalize(
+            owner.get_secret_value() if owner else embedded_url(settings.resolved_data_dir)
+        )
+        self.app_role = settings.database_app_role
+        self.manages_app_password = settings.app_database_url is None
+        self.app_role_password = keyring.derived_password(APP_ROLE_PASSWORD_PURPOSE)
+        self.app_url: URL = (
+            normalize(settings.app_database_url.get_secret_value())
+            if settings.app_database_url
+            else with_role(self.owner_url, self.app_role, self.app_role_password)
+        )
+        self.engine: AsyncEngine = create_async_engine(
+            self.app_url,
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_pool_size,
+            pool_pre_ping=True,
+            pool_recycle=1800,
+        )
+        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    def describe(self) -> dict[str, str | bool]:
+        return {"url": redacted(self.app_url), "embedded": self.embedded}
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

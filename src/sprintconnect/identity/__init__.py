@@ -1,0 +1,1 @@
+"""Who is calling: principals, scopes, authentication, rate limits."""

@@ -1,0 +1,9 @@
+"""SQLAlchemy tables, one module per aggregate."""
+
+from sprintconnect.models.api_key import ApiKey
+from sprintconnect.models.audit import AuditEvent
+from sprintconnect.models.base import Base
+from sprintconnect.models.organization import Organization
+from sprintconnect.models.user import Membership, User
+
+__all__ = ["ApiKey", "AuditEvent", "Base", "Membership", "Organization", "User"]
