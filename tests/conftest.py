@@ -1,0 +1,182 @@
+"""Shared fixtures: a migrated database on real PostgreSQL, the app, and orgs with keys."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from sprintconnect.api_key.service import ApiKeyService
+from sprintconnect.app import create_app
+from sprintconnect.config import Settings
+from sprintconnect.db import migrate
+from sprintconnect.identity.ratelimit import RateLimiter
+from sprintconnect.kit.clock import Clock
+from sprintconnect.organization.service import bootstrap
+from sprintconnect.runtime import Runtime, build_runtime
+from tests import services
+
+TEST_SECRET = "test-secret-key-0123456789abcdef0123456789"
+
+
+class ShiftableClock(Clock):
+    """Real time plus an offset that a test may move forward."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
+@dataclass
+class Tenant:
+    """An organization with its admin user and an admin API key."""
+
+    org_id: uuid.UUID
+    slug: str
+    user_id: uuid.UUID
+    key_id: uuid.UUID
+    key: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"}
+
+
+@pytest.fixture(scope="session")
+def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("sprintconnect")
+
+
+@pytest.fixture(scope="session")
+def pg_admin(scratch: Path) -> str:
+    url, _source = services.admin_url(scratch / "embedded-admin")
+    return url
+
+
+@pytest.fixture(scope="session")
+def database_url(pg_admin: str) -> Iterator[str]:
+    url = services.create_database(pg_admin)
+    yield url
+    services.drop_database(pg_admin, url)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str | None:
+    return services.redis_url()
+
+
+def make_settings(database_url: str | None, data_dir: Path, **extra: Any) -> Settings:
+    return Settings(
+        database_url=database_url,
+        data_dir=data_dir,
+        secret_key=TEST_SECRET,
+        api_key_rate_limit="100000/minute",
+        log_format="console",
+        _env_file=None,  # type: ignore[call-arg]
+        **extra,
+    )
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, scratch: Path) -> Settings:
+    return make_settings(database_url, scratch / "data")
+
+
+@pytest.fixture(scope="session")
+def clock() -> ShiftableClock:
+    return ShiftableClock()
+
+
+@pytest.fixture(scope="session")
+async def runtime(settings: Settings, clock: ShiftableClock) -> AsyncIterator[Runtime]:
+    rt = build_runtime(settings, clock=clock)
+    migrate.upgrade(rt.db)
+    yield rt
+    await rt.db.dispose()
+
+
+@pytest.fixture(scope="session")
+async def app(runtime: Runtime) -> AsyncIterator[FastAPI]:
+    application = create_app(runtime=runtime)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+@pytest.fixture
+def moved_clock(clock: ShiftableClock) -> Iterator[ShiftableClock]:
+    """The shared clock, put back where it was after the test."""
+    yield clock
+    clock.offset = timedelta()
+
+
+@pytest.fixture
+def swap_rate_limiter(app: FastAPI) -> Iterator[Callable[[RateLimiter], None]]:
+    original = app.state.rate_limiter
+
+    def swap(limiter: RateLimiter) -> None:
+        app.state.rate_limiter = limiter
+
+    yield swap
+    app.state.rate_limiter = original
+
+
+TenantFactory = Callable[..., Awaitable[Tenant]]
+
+
+@pytest.fixture
+def make_tenant(runtime: Runtime) -> TenantFactory:
+    """Bootstrap a fresh organization (unique name) with an admin key."""
+
+    async def factory(name: str | None = None) -> Tenant:
+        name = name or f"Org {uuid.uuid4().hex[:12]}"
+        async with runtime.db.sessionmaker() as session, session.begin():
+            keys = ApiKeyService(session, runtime.keyring, runtime.clock)
+            result = await bootstrap(
+                session, keys, org_name=name, email=f"admin-{uuid.uuid4().hex[:8]}@example.com"
+            )
+        return Tenant(
+            org_id=result.organization.id,
+            slug=result.organization.slug,
+            user_id=result.user.id,
+            key_id=result.api_key.record.id,
+            key=result.api_key.plaintext,
+        )
+
+    return factory
+
+
+@pytest.fixture
+async def tenant(make_tenant: TenantFactory) -> Tenant:
+    return await make_tenant()
+
+
+def assert_problem(
+    response: httpx.Response, status: int, slug: str | None = None
+) -> dict[str, Any]:
+    """The answer is an RFC 9457 problem with ``status`` (and ``slug`` when given)."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    assert body["title"]
+    assert body["type"].startswith("/problems/")
+    assert body["request_id"] == response.headers["x-request-id"]
+    if slug is not None:
+        assert body["type"] == f"/problems/{slug}", body
+    return body

@@ -1,0 +1,79 @@
+"""Running the real ``sprintconnect`` command in a child process."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import TEST_SECRET
+
+CLI = [sys.executable, "-m", "sprintconnect"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def cli_env(data_dir: Path, database_url: str | None, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SPRINTCONNECT_")}
+    env.update(
+        SPRINTCONNECT_DATA_DIR=str(data_dir),
+        SPRINTCONNECT_SECRET_KEY=TEST_SECRET,
+        SPRINTCONNECT_LOG_FORMAT="json",
+        **extra,
+    )
+    if database_url is not None:
+        env["SPRINTCONNECT_DATABASE_URL"] = database_url
+    return env
+
+
+def run_cli(
+    *args: str, env: dict[str, str], timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+@contextmanager
+def serving(env: dict[str, str], *, timeout: float = 60) -> Iterator[str]:
+    """Start ``sprintconnect serve`` and yield its base URL once /readyz answers 200."""
+    port = free_port()
+    log_path = Path(env["SPRINTCONNECT_DATA_DIR"]) / f"serve-{port}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [*CLI, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                raise AssertionError(f"serve exited early:\n{log_path.read_text()}")
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError(f"serve not ready in {timeout}s:\n{log_path.read_text()}")
+            time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
