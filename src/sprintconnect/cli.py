@@ -128,6 +128,7 @@ def migrate(
         _step(f"[2/2] Upgrading to {revision}")
         migrations.upgrade(runtime.db, revision)
     _step(f"Done: schema at revision {migrations.current(runtime.db)}")
+    asyncio.run(runtime.db.dispose())
 
 
 def _key_json(issued: Any) -> dict[str, Any]:

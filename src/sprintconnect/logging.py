@@ -55,3 +55,5 @@ def configure_logging(level: str = "info", fmt: str = "json") -> None:
     root.setLevel(level.upper())
     # Our middleware logs each request; uvicorn's access log would repeat it.
     logging.getLogger("uvicorn.access").disabled = True
+    # pgserver narrates every pg_ctl call at INFO; only its warnings matter to an operator.
+    logging.getLogger("pgserver").setLevel(logging.WARNING)

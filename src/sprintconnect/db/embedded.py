@@ -31,3 +31,14 @@ def embedded_url(data_dir: Path) -> str:
             hint="set SPRINTCONNECT_DATABASE_URL to use an external PostgreSQL",
         )
     return str(server.get_uri())
+
+
+def release_embedded(data_dir: Path) -> None:
+    """Drop this process's handle; the server stops when no other process holds one.
+
+    Called explicitly because uvicorn re-raises SIGTERM after a graceful shutdown, so
+    ``atexit`` handlers (pgserver's own clean-up) never run in a served process.
+    """
+    server = _servers.pop((data_dir / "postgres").resolve(), None)
+    if server is not None:
+        server.cleanup()

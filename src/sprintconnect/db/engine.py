@@ -7,7 +7,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from sprintconnect.config import Settings
-from sprintconnect.db.embedded import embedded_url
+from sprintconnect.db.embedded import embedded_url, release_embedded
 from sprintconnect.db.urls import normalize, redacted, with_role
 from sprintconnect.kit.secrets import KeyRing
 
@@ -20,6 +20,7 @@ class Database:
     def __init__(self, settings: Settings, keyring: KeyRing) -> None:
         owner = settings.database_url
         self.embedded = owner is None
+        self._data_dir = settings.resolved_data_dir
         self.owner_url: URL = normalize(
             owner.get_secret_value() if owner else embedded_url(settings.resolved_data_dir)
         )
@@ -48,4 +49,7 @@ class Database:
             await conn.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
+        """Close the pool, and release the embedded server when this process started one."""
         await self.engine.dispose()
+        if self.embedded:
+            release_embedded(self._data_dir)
