@@ -10,15 +10,21 @@ from fastapi import FastAPI
 
 from sprintconnect import __version__
 from sprintconnect.api_key.endpoints import router as api_key_router
+from sprintconnect.authz.factory import build_authorizer
 from sprintconnect.config import Settings
 from sprintconnect.handlers import install_error_handlers
 from sprintconnect.identity.endpoints import router as identity_router
 from sprintconnect.identity.ratelimit import RateLimiter
 from sprintconnect.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from sprintconnect.ops.endpoints import router as ops_router
+from sprintconnect.policy.endpoints import router as policy_router
+from sprintconnect.role.endpoints import router as role_router
 from sprintconnect.runtime import Runtime, build_runtime
+from sprintconnect.user.endpoints import router as user_router
 
 log = structlog.get_logger(__name__)
+
+FAILURE_AUDIT_LIMIT = "5/minute"
 
 DESCRIPTION = """
 SprintConnect registers MCP servers for organizations, discovers what they offer, and lets API
@@ -41,10 +47,12 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         owned = runtime is None
         rt = runtime or build_runtime(settings)
         app.state.runtime = rt
-        app.state.rate_limiter = RateLimiter(
-            settings.api_key_rate_limit,
-            settings.redis_url.get_secret_value() if settings.redis_url else None,
+        redis_url = settings.redis_url.get_secret_value() if settings.redis_url else None
+        app.state.rate_limiter = RateLimiter(settings.api_key_rate_limit, redis_url)
+        app.state.failure_audit_limiter = RateLimiter(
+            FAILURE_AUDIT_LIMIT, redis_url, namespace="auth-failure-audit"
         )
+        app.state.authorizer = build_authorizer(settings)
         log.info("app.started", database=rt.db.describe(), env=settings.env)
         try:
             yield
@@ -62,6 +70,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(ops_router)
     app.include_router(identity_router)
     app.include_router(api_key_router)
+    app.include_router(user_router)
+    app.include_router(role_router)
+    app.include_router(policy_router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     return app

@@ -48,9 +48,38 @@ class Settings(BaseSettings):
 
     egress_allow_loopback: bool = False
     egress_allow_private_cidrs: list[str] = Field(default_factory=list)
+    # Ports no outbound request may use (SSH, SMTP, Docker, PostgreSQL, Redis, kubelet).
+    egress_denied_ports: list[int] = [22, 25, 2375, 5432, 6379, 10250]
+    # Outbound requests per organization (``limits`` notation); empty turns the limit off.
+    egress_rate_limit: str = "600/minute"
+
+    # Policy decision point: Cedar in-process, or an OPA server's decision URL.
+    pdp_backend: Literal["cedar", "opa"] = "cedar"
+    opa_url: str | None = None
+    pdp_timeout_seconds: float = Field(default=1.0, gt=0, le=30)
 
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["json", "console"] = "json"
+
+    # Where credentials live: envelope-encrypted rows in PostgreSQL ("local"), or a Vault /
+    # OpenBao KV v2 mount ("vault"). The local backend wraps each organization's data key under
+    # key-encryption key version ``secret_store_kek_version``; to rotate it, raise the version
+    # and run ``sprintconnect secrets rotate-key``.
+    secret_store: Literal["local", "vault"] = "local"
+    secret_store_kek_version: int = Field(default=1, ge=1, le=1_000_000)
+    vault_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
+    vault_token: SecretStr | None = None
+    vault_mount: str = Field(default="secret", pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+    vault_path_prefix: str = Field(
+        default="sprintconnect",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}(/[A-Za-z0-9][A-Za-z0-9_.-]{0,63}){0,3}$",
+    )
+    vault_namespace: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}(/[A-Za-z0-9][A-Za-z0-9_.-]{0,63})*$",
+    )
+    vault_timeout_seconds: int = Field(default=10, ge=1, le=300)
+    vault_ca_bundle: Path | None = None
 
     @field_validator("egress_allow_private_cidrs")
     @classmethod
@@ -79,9 +108,20 @@ class Settings(BaseSettings):
             ]
             if missing:
                 raise ValueError(f"production mode requires {', '.join(missing)}")
+        if self.pdp_backend == "opa" and not self.opa_url:
+            raise ValueError("SPRINTCONNECT_PDP_BACKEND=opa requires SPRINTCONNECT_OPA_URL")
         return self
 
     @cached_property
     def resolved_data_dir(self) -> Path:
         """The data directory as an absolute path."""
         return self.data_dir.expanduser().resolve()
+
+    @model_validator(mode="after")
+    def _secret_store_requirements(self) -> Settings:
+        if self.secret_store == "vault" and (self.vault_url is None or self.vault_token is None):
+            raise ValueError(
+                "SPRINTCONNECT_SECRET_STORE=vault requires SPRINTCONNECT_VAULT_URL and "
+                "SPRINTCONNECT_VAULT_TOKEN"
+            )
+        return self

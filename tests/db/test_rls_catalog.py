@@ -28,7 +28,14 @@ async def test_every_table_with_org_id_has_rls_enabled_and_forced(runtime: Runti
                 )
             )
         ).all()
-    assert {r.relname for r in rows} >= {"memberships", "api_keys", "audit_events"}
+    assert {r.relname for r in rows} >= {
+        "memberships",
+        "api_keys",
+        "audit_events",
+        "roles",
+        "role_assignments",
+        "policy_versions",
+    }
     unprotected = [r.relname for r in rows if not (r.relrowsecurity and r.relforcerowsecurity)]
     assert unprotected == []
 
@@ -87,8 +94,8 @@ async def test_bound_to_one_org_cannot_insert_for_another(runtime: Runtime, tena
         with pytest.raises(ProgrammingError, match="row-level security"):
             await session.execute(
                 text(
-                    "INSERT INTO memberships (id, org_id, user_id, role) "
-                    "VALUES (gen_random_uuid(), :org, :user, 'admin')"
+                    "INSERT INTO memberships (id, org_id, user_id) "
+                    "VALUES (gen_random_uuid(), :org, :user)"
                 ),
                 {"org": str(tenant.org_id), "user": str(tenant.user_id)},
             )

@@ -1,4 +1,4 @@
-"""Typed principals, one per scope the endpoints ask for."""
+"""Typed principals, one per permission the endpoints ask for."""
 
 from __future__ import annotations
 
@@ -12,3 +12,9 @@ from sprintconnect.identity.principal import Principal
 Authenticated = Annotated[Principal, Depends(Authenticator())]
 ApiKeysRead = Annotated[Principal, Depends(Authenticator("api_keys:read"))]
 ApiKeysWrite = Annotated[Principal, Depends(Authenticator("api_keys:write"))]
+UsersRead = Annotated[Principal, Depends(Authenticator("users:read"))]
+UsersWrite = Annotated[Principal, Depends(Authenticator("users:write"))]
+RolesRead = Annotated[Principal, Depends(Authenticator("roles:read"))]
+RolesWrite = Annotated[Principal, Depends(Authenticator("roles:write"))]
+PoliciesRead = Annotated[Principal, Depends(Authenticator("policies:read"))]
+PoliciesWrite = Annotated[Principal, Depends(Authenticator("policies:write"))]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 from uuid import UUID
 
@@ -17,10 +17,16 @@ class Actor:
 
 @dataclass(frozen=True)
 class Principal:
+    """A caller, with what it may do as of this request (roles are read on every request)."""
+
     org_id: UUID
     scopes: frozenset[str]
     user_id: UUID | None = None
     api_key_id: UUID | None = None
+    permissions: frozenset[str] = frozenset()
+    roles: frozenset[str] = frozenset()
+    policy_version: int = 0
+    time_context: dict[str, int | str] = field(default_factory=dict)
 
     @property
     def actor(self) -> Actor:

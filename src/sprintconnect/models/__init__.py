@@ -1,9 +1,23 @@
 """SQLAlchemy tables, one module per aggregate."""
 
+from sprintconnect.models.access import PolicyVersion, Role, RoleAssignment
 from sprintconnect.models.api_key import ApiKey
 from sprintconnect.models.audit import AuditEvent
 from sprintconnect.models.base import Base
 from sprintconnect.models.organization import Organization
+from sprintconnect.models.secret import SecretDataKey, StoredSecret
 from sprintconnect.models.user import Membership, User
 
-__all__ = ["ApiKey", "AuditEvent", "Base", "Membership", "Organization", "User"]
+__all__ = [
+    "ApiKey",
+    "AuditEvent",
+    "Base",
+    "Membership",
+    "Organization",
+    "PolicyVersion",
+    "Role",
+    "RoleAssignment",
+    "SecretDataKey",
+    "StoredSecret",
+    "User",
+]

@@ -85,7 +85,9 @@ async def bootstrap(
     system = Actor("system", "bootstrap")
     org = await create_organization(session, org_name, actor=system)
     user = await get_or_create_user(session, email)
-    membership = await add_membership(session, org_id=org.id, user=user, role="admin", actor=system)
+    membership = await add_membership(
+        session, org_id=org.id, user=user, roles=["admin"], actor=system
+    )
     issued = await keys.issue(
         org_id=org.id,
         name="bootstrap",

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sprintconnect.models import Membership, User
@@ -16,9 +18,6 @@ class UserRepository:
 
     async def by_email(self, email: str) -> User | None:
         return await self.session.scalar(select(User).where(User.email == email))
-
-    async def get(self, user_id: UUID) -> User | None:
-        return await self.session.get(User, user_id)
 
     async def add(self, user: User) -> User:
         self.session.add(user)
@@ -34,7 +33,35 @@ class MembershipRepository:
         stmt = select(Membership).where(Membership.org_id == org_id, Membership.user_id == user_id)
         return await self.session.scalar(stmt)
 
+    async def member(self, org_id: UUID, user_id: UUID) -> tuple[Membership, User] | None:
+        stmt = (
+            select(Membership, User)
+            .join(User, User.id == Membership.user_id)
+            .where(Membership.org_id == org_id, Membership.user_id == user_id)
+        )
+        row = (await self.session.execute(stmt)).first()
+        return (row[0], row[1]) if row else None
+
+    async def page(
+        self, org_id: UUID, *, after: tuple[datetime, UUID] | None, limit: int
+    ) -> Sequence[tuple[Membership, User]]:
+        stmt = (
+            select(Membership, User)
+            .join(User, User.id == Membership.user_id)
+            .where(Membership.org_id == org_id)
+        )
+        if after is not None:
+            stmt = stmt.where(tuple_(Membership.created_at, Membership.id) > tuple_(*after))
+        stmt = stmt.order_by(Membership.created_at, Membership.id).limit(limit)
+        return [(m, u) for m, u in (await self.session.execute(stmt)).all()]
+
     async def add(self, membership: Membership) -> Membership:
         self.session.add(membership)
         await self.session.flush()
+        await self.session.refresh(membership)
         return membership
+
+    async def remove(self, org_id: UUID, user_id: UUID) -> None:
+        await self.session.execute(
+            delete(Membership).where(Membership.org_id == org_id, Membership.user_id == user_id)
+        )

@@ -1,0 +1,1 @@
+"""Authorization: the permission catalog, built-in roles, and the policy decision point."""

@@ -1,0 +1,151 @@
+"""One way to ask for a decision: logged, measured, and closed on any failure."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict
+from uuid import UUID
+
+import structlog
+from prometheus_client import Counter, Histogram
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sprintconnect.authz.decision import (
+    Decision,
+    DecisionRequest,
+    PolicyDecisionPoint,
+    PolicyDenied,
+    Resource,
+    Subject,
+)
+from sprintconnect.authz.repository import AccessRepository
+from sprintconnect.identity.principal import Principal
+
+log = structlog.get_logger("sprintconnect.authz")
+
+DECISIONS = Counter("sprintconnect_authz_decisions_total", "Policy decisions by result", ["result"])
+DECISION_SECONDS = Histogram(
+    "sprintconnect_authz_decision_seconds",
+    "Time to reach a policy decision",
+    buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05),
+)
+_TEXT_CACHE_SIZE = 1024
+
+
+class Authorizer:
+    """Wraps a PDP so that an exception, a timeout or a malformed answer is a logged deny."""
+
+    def __init__(self, pdp: PolicyDecisionPoint, *, timeout_seconds: float = 1.0) -> None:
+        self.pdp = pdp
+        self.timeout = timeout_seconds
+        self._texts: OrderedDict[tuple[UUID, int], str] = OrderedDict()
+
+    async def policy_text(self, session: AsyncSession, org_id: UUID, version: int) -> str:
+        """An organization's policy text; versions never change, so each is read once."""
+        key = (org_id, version)
+        cached = self._texts.get(key)
+        if cached is None:
+            cached = await AccessRepository(session).policy_text(org_id, version)
+            self._texts[key] = cached
+            if len(self._texts) > _TEXT_CACHE_SIZE:
+                self._texts.popitem(last=False)
+        return cached
+
+    async def decide_many(
+        self, requests: list[DecisionRequest], org_policies: str
+    ) -> list[Decision]:
+        if not requests:
+            return []
+        started = time.perf_counter()
+        # Role-based access is a gate before any PDP: a policy (or an OPA server) that allows
+        # too much can narrow what roles grant, never widen it.
+        gated = [r for r in requests if r.action in r.subject.permissions]
+        try:
+            answers = (
+                await asyncio.wait_for(self.pdp.decide_many(gated, org_policies), self.timeout)
+                if gated
+                else []
+            )
+            if len(answers) != len(gated) or not all(isinstance(d, Decision) for d in answers):
+                raise TypeError("the PDP answered a different number of decisions")
+        except Exception as exc:  # fail closed: whatever went wrong, the answer is no
+            reason = "pdp_timeout" if isinstance(exc, TimeoutError) else "pdp_error"
+            answers = [Decision.deny(f"{reason}: {type(exc).__name__}") for _ in gated]
+        by_request = dict(zip(map(id, gated), answers, strict=True))
+        decisions = [
+            by_request.get(id(r)) or Decision.deny(reasons=("base:rbac",)) for r in requests
+        ]
+        elapsed = time.perf_counter() - started
+        DECISION_SECONDS.observe(elapsed / len(requests))
+        for request, decision in zip(requests, decisions, strict=True):
+            self._log(request, decision, elapsed / len(requests))
+        return decisions
+
+    async def decide(self, request: DecisionRequest, org_policies: str) -> Decision:
+        return (await self.decide_many([request], org_policies))[0]
+
+    @staticmethod
+    def _log(request: DecisionRequest, decision: Decision, seconds: float) -> None:
+        result = "allow" if decision.allowed else "deny"
+        DECISIONS.labels(result=result).inc()
+        log.info(
+            "authz.decision",
+            decision_id=decision.decision_id,
+            result=result,
+            action=request.action,
+            resource_type=request.resource.type,
+            policy_version=request.policy_version,
+            input_hash=request.input_hash(),
+            reasons=list(decision.reasons),
+            errors=[e[:200] for e in decision.errors],
+            latency_us=round(seconds * 1_000_000, 1),
+        )
+
+
+def subject_of(principal: Principal) -> Subject:
+    subject_id = str(principal.user_id or principal.api_key_id or "anonymous")
+    return Subject(
+        id=subject_id,
+        permissions=principal.permissions,
+        roles=principal.roles,
+        kind="user" if principal.user_id else "service",
+    )
+
+
+def request_for(principal: Principal, action: str, resource: Resource) -> DecisionRequest:
+    return DecisionRequest(
+        org_id=str(principal.org_id),
+        policy_version=principal.policy_version,
+        subject=subject_of(principal),
+        action=action,
+        resource=resource,
+        context=dict(principal.time_context),
+    )
+
+
+async def authorize(
+    authorizer: Authorizer,
+    session: AsyncSession,
+    principal: Principal,
+    action: str,
+    resource: Resource,
+) -> Decision:
+    """Ask the PDP once; raise ``PolicyDenied`` (403 with the decision id) on a deny."""
+    text = await authorizer.policy_text(session, principal.org_id, principal.policy_version)
+    decision = await authorizer.decide(request_for(principal, action, resource), text)
+    if not decision.allowed:
+        missing = action not in principal.permissions
+        hint = (
+            f"'{action}' requires the permission '{action}', which your roles and key scopes "
+            "do not grant."
+            if missing
+            else None
+        )
+        raise PolicyDenied(decision, action=action, hint=hint)
+    return decision
+
+
+def collection(kind: str) -> Resource:
+    """The resource for an operation on a whole kind of thing (e.g. listing API keys)."""
+    return Resource(type="Resource", id=kind, attrs={"kind": kind})

@@ -1,0 +1,1 @@
+"""Organization policies: versioned Cedar text, validated, published, rolled back, tried."""

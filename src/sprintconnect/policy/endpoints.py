@@ -1,0 +1,97 @@
+"""HTTP routes for organization policies."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, status
+
+from sprintconnect.db.session import DbSession, RuntimeDep
+from sprintconnect.errors import problem_responses
+from sprintconnect.identity.deps import PoliciesRead, PoliciesWrite
+from sprintconnect.kit.responses import AUTHENTICATED
+from sprintconnect.policy.schemas import (
+    DryRun,
+    DryRunResult,
+    EffectivePolicy,
+    PolicyPublish,
+    PolicyRollback,
+    PolicyVersionOut,
+)
+from sprintconnect.policy.service import (
+    DryRunSubjectNotFound,
+    PolicyRejected,
+    PolicyService,
+    PolicyVersionNotFound,
+)
+
+router = APIRouter(prefix="/api/v1/policies", tags=["Policies"], responses=AUTHENTICATED)
+
+
+@router.get("", summary="The effective policy set: base rules, current version, schema")
+async def effective_policy(principal: PoliciesRead, session: DbSession) -> EffectivePolicy:
+    return await PolicyService(session, principal).effective()
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Publish a new policy version",
+    description="The text is parsed and validated against the schema before it is stored; "
+    "a rejected text leaves the current version in force. Takes effect on the next request.",
+    responses=problem_responses(PolicyRejected),
+)
+async def publish_policy(
+    body: PolicyPublish, principal: PoliciesWrite, session: DbSession
+) -> PolicyVersionOut:
+    return await PolicyService(session, principal).publish(body.text, body.comment)
+
+
+@router.get("/versions", summary="Policy version history, newest first")
+async def list_versions(
+    principal: PoliciesRead,
+    session: DbSession,
+    before: Annotated[int | None, Query(ge=1, description="Versions older than this.")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[PolicyVersionOut]:
+    return await PolicyService(session, principal).page(before=before, limit=limit)
+
+
+@router.get(
+    "/versions/{version}",
+    summary="One policy version",
+    responses=problem_responses(PolicyVersionNotFound),
+)
+async def get_version(
+    version: Annotated[int, Path(ge=1, le=2_147_483_647)],
+    principal: PoliciesRead,
+    session: DbSession,
+) -> PolicyVersionOut:
+    return await PolicyService(session, principal).get(version)
+
+
+@router.post(
+    "/rollback",
+    status_code=status.HTTP_201_CREATED,
+    summary="Roll back to an earlier version",
+    description="Publishes the earlier version's text as a new version, so history stays whole.",
+    responses=problem_responses(PolicyVersionNotFound, PolicyRejected),
+)
+async def rollback_policy(
+    body: PolicyRollback, principal: PoliciesWrite, session: DbSession
+) -> PolicyVersionOut:
+    return await PolicyService(session, principal).rollback(body.version, body.comment)
+
+
+@router.post(
+    "/dry-run",
+    summary="What may a subject do here, and why",
+    description="Evaluates one decision for a member, an API key, or yourself, optionally at "
+    "another time or against a draft policy text. Nothing is changed.",
+    responses=problem_responses(DryRunSubjectNotFound, PolicyRejected),
+)
+async def dry_run(
+    body: DryRun, request: Request, principal: PoliciesRead, session: DbSession, runtime: RuntimeDep
+) -> DryRunResult:
+    service = PolicyService(session, principal)
+    return await service.dry_run(body, request.app.state.authorizer, runtime.clock.now())

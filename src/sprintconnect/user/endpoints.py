@@ -1,0 +1,85 @@
+"""HTTP routes for organization members and their roles."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Path, Query, Response, status
+
+from sprintconnect.db.session import DbSession
+from sprintconnect.errors import InvalidCursor, problem_responses
+from sprintconnect.identity.deps import UsersRead, UsersWrite
+from sprintconnect.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from sprintconnect.kit.responses import AUTHENTICATED
+from sprintconnect.role.schemas import ROLE_NAME_PATTERN
+from sprintconnect.role.service import GrantAboveGranter, LastAdmin, RoleNotFound
+from sprintconnect.user.schemas import Member, MemberCreate
+from sprintconnect.user.service import AlreadyMember, MemberNotFound, MemberService
+
+router = APIRouter(prefix="/api/v1/users", tags=["Users"], responses=AUTHENTICATED)
+RoleName = Annotated[str, Path(pattern=ROLE_NAME_PATTERN)]
+
+
+@router.get("", summary="List members with their roles", responses=problem_responses(InvalidCursor))
+async def list_members(
+    principal: UsersRead,
+    session: DbSession,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+) -> Page[Member]:
+    items, next_cursor = await MemberService(session, principal).page(cursor=cursor, limit=limit)
+    return Page[Member](items=items, next_cursor=next_cursor)
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Add a member",
+    description="Adds the user with this email (created on first sight) with the given roles.",
+    responses=problem_responses(AlreadyMember, GrantAboveGranter, RoleNotFound),
+)
+async def add_member(body: MemberCreate, principal: UsersWrite, session: DbSession) -> Member:
+    return await MemberService(session, principal).add(body)
+
+
+@router.get("/{user_id}", summary="Get a member", responses=problem_responses(MemberNotFound))
+async def get_member(user_id: UUID, principal: UsersRead, session: DbSession) -> Member:
+    return await MemberService(session, principal).get(user_id)
+
+
+@router.delete(
+    "/{user_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Remove a member",
+    description="Their roles go with them; API keys they created stop working at once.",
+    responses=problem_responses(MemberNotFound, LastAdmin),
+)
+async def remove_member(user_id: UUID, principal: UsersWrite, session: DbSession) -> Response:
+    await MemberService(session, principal).remove(user_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.put(
+    "/{user_id}/roles/{role}",
+    summary="Assign a role",
+    description="Takes effect on the member's next request. You can only assign roles whose "
+    "permissions you hold.",
+    responses=problem_responses(MemberNotFound, RoleNotFound, GrantAboveGranter),
+)
+async def assign_role(
+    user_id: UUID, role: RoleName, principal: UsersWrite, session: DbSession
+) -> Member:
+    return await MemberService(session, principal).assign(user_id, role)
+
+
+@router.delete(
+    "/{user_id}/roles/{role}",
+    summary="Remove a role",
+    description="Takes effect on the member's next request.",
+    responses=problem_responses(MemberNotFound, LastAdmin),
+)
+async def unassign_role(
+    user_id: UUID, role: RoleName, principal: UsersWrite, session: DbSession
+) -> Member:
+    return await MemberService(session, principal).unassign(user_id, role)
