@@ -17,6 +17,7 @@ from sprintconnect.api_key.service import ApiKeyService
 from sprintconnect.app import create_app
 from sprintconnect.config import Settings
 from sprintconnect.db import migrate
+from sprintconnect.identity.principal import Actor
 from sprintconnect.identity.ratelimit import RateLimiter
 from sprintconnect.kit.clock import Clock
 from sprintconnect.organization.service import bootstrap
@@ -180,3 +181,49 @@ def assert_problem(
     if slug is not None:
         assert body["type"] == f"/problems/{slug}", body
     return body
+
+
+@dataclass
+class Member:
+    """A member of a tenant with their own API key."""
+
+    user_id: uuid.UUID
+    key_id: uuid.UUID
+    key: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"}
+
+
+MemberFactory = Callable[..., Awaitable[Member]]
+
+
+@pytest.fixture
+def make_member(runtime: Runtime, client: httpx.AsyncClient) -> MemberFactory:
+    """Add a member with ``roles`` through the API, and issue them a key with ``scopes``."""
+
+    async def factory(tenant: Tenant, roles: list[str], scopes: list[str] | None = None) -> Member:
+        email = f"member-{uuid.uuid4().hex[:10]}@example.com"
+        added = await client.post(
+            "/api/v1/users", json={"email": email, "roles": roles}, headers=tenant.headers
+        )
+        assert added.status_code == 201, added.text
+        user_id = uuid.UUID(added.json()["user_id"])
+        from sprintconnect.db.tenancy import bind_tenant
+
+        async with runtime.db.sessionmaker() as session, session.begin():
+            await bind_tenant(session, tenant.org_id)
+            keys = ApiKeyService(session, runtime.keyring, runtime.clock)
+            issued = await keys.issue(
+                org_id=tenant.org_id,
+                name="member key",
+                description=None,
+                scopes=scopes or ["admin"],
+                expires_at=None,
+                created_by_user_id=user_id,
+                actor=Actor("system", "tests"),
+            )
+        return Member(user_id=user_id, key_id=issued.record.id, key=issued.plaintext)
+
+    return factory

@@ -121,17 +121,37 @@ class CedarPDP:
         self, requests: list[DecisionRequest], org_policies: str
     ) -> list[Decision]:
         compiled = self.compiled(org_policies)
-        entities: dict[tuple[str, str], dict[str, Any]] = {}
-        for request in requests:
-            for entity in _entities(request):
-                entities[(entity["uid"]["type"], entity["uid"]["id"])] = entity
-        results = cedarpy.is_authorized_batch(
-            [_cedar_request(r) for r in requests],
-            compiled.policy_set,
-            list(entities.values()),
-            self._schema,
-        )
-        return [_interpret(result, compiled) for result in results]
+        decisions: list[Decision | None] = [None] * len(requests)
+        for batch, entities in _batches(requests):
+            results = cedarpy.is_authorized_batch(
+                [_cedar_request(requests[i]) for i in batch],
+                compiled.policy_set,
+                list(entities.values()),
+                self._schema,
+            )
+            for index, result in zip(batch, results, strict=True):
+                decisions[index] = _interpret(result, compiled)
+        return [d if d is not None else Decision.deny("not evaluated") for d in decisions]
+
+
+EntityKey = tuple[str, str]
+
+
+def _batches(
+    requests: list[DecisionRequest],
+) -> list[tuple[list[int], dict[EntityKey, dict[str, Any]]]]:
+    """Group requests whose entities agree, so one uid never stands for two different things."""
+    batches: list[tuple[list[int], dict[EntityKey, dict[str, Any]]]] = []
+    for index, request in enumerate(requests):
+        mine = {(e["uid"]["type"], e["uid"]["id"]): e for e in _entities(request)}
+        for members, entities in batches:
+            if all(entities.get(k, e) == e for k, e in mine.items()):
+                members.append(index)
+                entities.update(mine)
+                break
+        else:
+            batches.append(([index], mine))
+    return batches
 
 
 def _entities(request: DecisionRequest) -> list[dict[str, Any]]:

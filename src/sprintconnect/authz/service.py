@@ -31,6 +31,7 @@ DECISION_SECONDS = Histogram(
     buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05),
 )
 _TEXT_CACHE_SIZE = 1024
+SELF_REPAIR_ACTIONS = frozenset({"policies:read", "policies:write"})
 
 
 class Authorizer:
@@ -131,8 +132,16 @@ async def authorize(
     action: str,
     resource: Resource,
 ) -> Decision:
-    """Ask the PDP once; raise ``PolicyDenied`` (403 with the decision id) on a deny."""
-    text = await authorizer.policy_text(session, principal.org_id, principal.policy_version)
+    """Ask the PDP once; raise ``PolicyDenied`` (403 with the decision id) on a deny.
+
+    Managing policies is governed by roles and base rules only, so that no organization
+    policy can lock its admins out of repairing it.
+    """
+    text = (
+        ""
+        if action in SELF_REPAIR_ACTIONS
+        else await authorizer.policy_text(session, principal.org_id, principal.policy_version)
+    )
     decision = await authorizer.decide(request_for(principal, action, resource), text)
     if not decision.allowed:
         missing = action not in principal.permissions

@@ -28,4 +28,7 @@ async def me(principal: Authenticated, session: DbSession) -> Me:
         user_id=principal.user_id,
         api_key_id=principal.api_key_id,
         scopes=sorted(principal.scopes),
+        permissions=sorted(principal.permissions),
+        roles=sorted(principal.roles),
+        policy_version=principal.policy_version,
     )

@@ -16,3 +16,6 @@ class Me(BaseModel):
     user_id: UUID | None
     api_key_id: UUID | None
     scopes: list[str]
+    permissions: list[str]
+    roles: list[str]
+    policy_version: int

@@ -108,7 +108,7 @@ class RoleService:
             raise GrantAboveGranter(name, missing)
 
     def _check_shape(self, roles: dict[str, graph.RoleNode], node: graph.RoleNode) -> None:
-        unknown = [parent for parent in node.extends if parent not in roles]
+        unknown = [p for p in node.extends if p not in roles and p != node.name]
         if unknown:
             raise ValidationFailed(f"Unknown roles to extend: {', '.join(unknown)}.")
         cycle = graph.find_cycle({**roles, node.name: node}, node.name)
