@@ -13,6 +13,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
 from sprintconnect import __version__
 from sprintconnect.config import Settings
@@ -46,6 +47,9 @@ def _settings(**overrides: Any) -> Settings:
         ]
         typer.echo("Configuration is not valid:\n" + "\n".join(lines), err=True)
         raise typer.Exit(2) from exc
+    except SettingsError as exc:  # e.g. a list setting that is not JSON
+        typer.echo(f"Configuration is not valid:\n  {exc}", err=True)
+        raise typer.Exit(2) from exc
     configure_logging(settings.log_level, settings.log_format)
     return settings
 
@@ -77,8 +81,12 @@ def version() -> None:
 
 @app.command()
 def serve(
-    host: Annotated[str | None, typer.Option(help="Bind address [env SPRINTCONNECT_HOST].")] = None,
-    port: Annotated[int | None, typer.Option(help="Port [env SPRINTCONNECT_PORT].")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Bind address (default: SPRINTCONNECT_HOST or 127.0.0.1).")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port (default: SPRINTCONNECT_PORT or 8000).")
+    ] = None,
 ) -> None:
     """Start the HTTP API (run 'migrate' first)."""
     import uvicorn
@@ -188,8 +196,11 @@ def create_api_key(
         list[str], typer.Option("--scope", help="A scope; repeat for several (default: read).")
     ] = ["read"],  # noqa: B006 - typer reads the default, never mutates it
     expires_in_days: Annotated[
-        int | None, typer.Option(min=1, max=3650, help="Lifetime in days (default: never).")
-    ] = None,
+        int, typer.Option(min=1, max=3650, help="Lifetime in days, as the API's default.")
+    ] = 90,
+    never_expires: Annotated[
+        bool, typer.Option("--never-expires", help="No expiry (overrides --expires-in-days).")
+    ] = False,
     description: Annotated[str | None, typer.Option(help="Free text.")] = None,
 ) -> None:
     """Create an API key for an organization and print it as JSON (shown this once)."""
@@ -209,7 +220,7 @@ def create_api_key(
             organization = await resolve_organization(session, org)
             keys = ApiKeyService(session, runtime.keyring, runtime.clock)
             expires = (
-                runtime.clock.now() + timedelta(days=expires_in_days) if expires_in_days else None
+                None if never_expires else runtime.clock.now() + timedelta(days=expires_in_days)
             )
             issued = await keys.issue(
                 org_id=organization.id,

@@ -152,7 +152,18 @@ async def test_list_paginates_newest_first_with_stable_cursor(
     assert len(seen) == len(set(seen)) == 6
 
 
-@pytest.mark.parametrize("cursor", ["garbage", "eyJhIjoxfQ", "!!!", "W10"])
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "garbage",
+        "eyJhIjoxfQ",
+        "!!!",
+        "W10",
+        # ["2026-01-01T00:00:00", 5] and ["2026-01-01T00:00:00", null]: right shape, wrong types
+        "WyIyMDI2LTAxLTAxVDAwOjAwOjAwIiwgNV0",
+        "WyIyMDI2LTAxLTAxVDAwOjAwOjAwIiwgbnVsbF0",
+    ],
+)
 async def test_bad_cursor_is_422(client: httpx.AsyncClient, tenant: Tenant, cursor: str) -> None:
     response = await client.get(
         "/api/v1/api-keys", params={"cursor": cursor}, headers=tenant.headers

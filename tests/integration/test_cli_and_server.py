@@ -110,6 +110,12 @@ def test_bad_email_and_bad_settings_are_clear(tmp_path: Path, database_url: str)
     assert prod.returncode == 2
     assert "Configuration is not valid" in prod.stderr
     assert "Traceback" not in prod.stderr
+    not_json = run_cli(
+        "migrate", env={**env, "SPRINTCONNECT_EGRESS_ALLOW_PRIVATE_CIDRS": "10.0.0.0/8"}
+    )
+    assert not_json.returncode == 2
+    assert "Configuration is not valid" in not_json.stderr
+    assert "Traceback" not in not_json.stderr
 
 
 def test_embedded_postgres_serves_with_no_database_configured(tmp_path: Path) -> None:

@@ -24,14 +24,15 @@ class Database:
         self.owner_url: URL = normalize(
             owner.get_secret_value() if owner else embedded_url(settings.resolved_data_dir)
         )
-        self.app_role = settings.database_app_role
         self.manages_app_password = settings.app_database_url is None
         self.app_role_password = keyring.derived_password(APP_ROLE_PASSWORD_PURPOSE)
         self.app_url: URL = (
             normalize(settings.app_database_url.get_secret_value())
             if settings.app_database_url
-            else with_role(self.owner_url, self.app_role, self.app_role_password)
+            else with_role(self.owner_url, settings.database_app_role, self.app_role_password)
         )
+        # With an explicit application URL, its user is the role that migrations grant to.
+        self.app_role = self.app_url.username or settings.database_app_role
         self.engine: AsyncEngine = create_async_engine(
             self.app_url,
             pool_size=settings.database_pool_size,

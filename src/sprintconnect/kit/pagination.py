@@ -39,5 +39,5 @@ def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
         padded = cursor + "=" * (-len(cursor) % 4)
         created, row_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
         return datetime.fromisoformat(created), UUID(row_id)
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+    except (ValueError, TypeError, AttributeError, binascii.Error, UnicodeDecodeError) as exc:
         raise InvalidCursor() from exc
