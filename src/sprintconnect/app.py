@@ -15,11 +15,14 @@ from sprintconnect.config import Settings
 from sprintconnect.handlers import install_error_handlers
 from sprintconnect.identity.endpoints import router as identity_router
 from sprintconnect.identity.ratelimit import RateLimiter
+from sprintconnect.mcp_server.connector import TokenCache
+from sprintconnect.mcp_server.endpoints import router as server_router
 from sprintconnect.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from sprintconnect.ops.endpoints import router as ops_router
 from sprintconnect.policy.endpoints import router as policy_router
 from sprintconnect.role.endpoints import router as role_router
 from sprintconnect.runtime import Runtime, build_runtime
+from sprintconnect.secret import build_secret_store
 from sprintconnect.user.endpoints import router as user_router
 
 log = structlog.get_logger(__name__)
@@ -53,10 +56,13 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             FAILURE_AUDIT_LIMIT, redis_url, namespace="auth-failure-audit"
         )
         app.state.authorizer = build_authorizer(settings)
+        app.state.secret_store = build_secret_store(rt)
+        app.state.token_cache = TokenCache()
         log.info("app.started", database=rt.db.describe(), env=settings.env)
         try:
             yield
         finally:
+            await app.state.secret_store.close()
             if owned:
                 await rt.db.dispose()
 
@@ -73,6 +79,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(user_router)
     app.include_router(role_router)
     app.include_router(policy_router)
+    app.include_router(server_router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     return app

@@ -37,6 +37,15 @@ admin_app = typer.Typer(
 app.add_typer(admin_app, name="admin")
 
 
+def _register_secrets() -> None:
+    from sprintconnect.secret.cli import build_cli
+
+    app.add_typer(build_cli(), name="secrets", help="Secret store key rotation.")
+
+
+_register_secrets()
+
+
 def _settings(**overrides: Any) -> Settings:
     try:
         settings = Settings(**{k: v for k, v in overrides.items() if v is not None})

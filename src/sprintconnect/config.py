@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     api_key_rate_limit: str = "600/minute"
     api_key_last_used_debounce_seconds: int = Field(default=60, ge=0)
 
+    mcp_connect_timeout_seconds: float = Field(default=15.0, gt=0, le=600)
+    default_server_quota: int = Field(default=1000, ge=0, le=1_000_000)
+
     egress_allow_loopback: bool = False
     egress_allow_private_cidrs: list[str] = Field(default_factory=list)
     # Ports no outbound request may use (SSH, SMTP, Docker, PostgreSQL, Redis, kubelet).
@@ -65,7 +68,7 @@ class Settings(BaseSettings):
     # OpenBao KV v2 mount ("vault"). The local backend wraps each organization's data key under
     # key-encryption key version ``secret_store_kek_version``; to rotate it, raise the version
     # and run ``sprintconnect secrets rotate-key``.
-    secret_store: Literal["local", "vault"] = "local"
+    secret_store: Literal["local", "vault"] = "local"  # noqa: S105 - a backend name
     secret_store_kek_version: int = Field(default=1, ge=1, le=1_000_000)
     vault_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
     vault_token: SecretStr | None = None
@@ -119,7 +122,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _secret_store_requirements(self) -> Settings:
-        if self.secret_store == "vault" and (self.vault_url is None or self.vault_token is None):
+        vault = self.secret_store == "vault"  # noqa: S105 - a backend name
+        if vault and (self.vault_url is None or self.vault_token is None):
             raise ValueError(
                 "SPRINTCONNECT_SECRET_STORE=vault requires SPRINTCONNECT_VAULT_URL and "
                 "SPRINTCONNECT_VAULT_TOKEN"

@@ -12,6 +12,8 @@ so that clients get ``Retry-After``; it is still an ``EgressDenied`` so one ``ex
 
 from __future__ import annotations
 
+from typing import Any
+
 from sprintconnect.errors import ValidationFailed
 
 
@@ -21,7 +23,7 @@ class EgressDenied(ValidationFailed):
     slug = "egress-denied"
     title = "The destination is not allowed"
 
-    def __init__(self, reason: str, detail: str | None = None, **extra: object) -> None:
+    def __init__(self, reason: str, detail: str | None = None, **extra: Any) -> None:
         super().__init__(detail or _DETAILS.get(reason.split(":")[0]), reason=reason, **extra)
         self.reason = reason
 

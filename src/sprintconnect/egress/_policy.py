@@ -51,7 +51,7 @@ def policy_from_settings(
     *,
     org_id: UUID | str | None = None,
 ) -> EgressPolicy:
-    """Build the policy for one call; ``org_allowlist`` holds host names, ``*.domain``, IPs, CIDRs."""
+    """The policy for one call; ``org_allowlist`` holds names, ``*.domain``, IPs and CIDRs."""
     hosts, networks = parse_allowlist(org_allowlist or ())
     return EgressPolicy(
         allow_loopback=settings.egress_allow_loopback,

@@ -99,7 +99,8 @@ def embedded_ipv4(address: IPAddress) -> list[IPv4Address]:
         found.append(address.sixtofour)
     if address.teredo is not None:
         found.extend(address.teredo)
-    if any(address in carrier for carrier in _LOW32_CARRIERS):
+    # "::" and "::1" sit inside ::/96 but are their own addresses, not IPv4-compatible ones.
+    if int(address) > 1 and any(address in carrier for carrier in _LOW32_CARRIERS):
         found.append(IPv4Address(int(address) & 0xFFFFFFFF))
     return found
 

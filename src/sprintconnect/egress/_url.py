@@ -43,9 +43,13 @@ def check_url(url: str, policy: EgressPolicy) -> CheckedUrl:
     """
     with decision("url") as span:
         scheme, host, port = _split(url)
-        span.set_attributes({"egress.scheme": scheme, "egress.host": host.name, "egress.port": port})
-        _same_as_httpx(url, scheme, host, port)
+        span.set_attributes(
+            {"egress.scheme": scheme, "egress.host": host.name, "egress.port": port}
+        )
         check_destination(host, port, policy)
+        # After the policy, so that a denied address is reported as such even when httpx
+        # would not parse it either (it refuses "0177.0.0.1", which resolvers accept).
+        _same_as_httpx(url, scheme, host, port)
         return CheckedUrl(url=url, scheme=scheme, host=host.name, port=port, address=host.address)
 
 

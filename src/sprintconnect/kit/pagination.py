@@ -41,3 +41,21 @@ def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
         return datetime.fromisoformat(created), UUID(row_id)
     except (ValueError, TypeError, AttributeError, binascii.Error, UnicodeDecodeError) as exc:
         raise InvalidCursor() from exc
+
+
+def encode_key(*values: object) -> str:
+    """A cursor from any JSON-able sort key (the last row's key and id)."""
+    raw = json.dumps([str(v) if isinstance(v, UUID | datetime) else v for v in values])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_key(cursor: str, size: int) -> list[object]:
+    """The values of an ``encode_key`` cursor; anything else is a 422 ``InvalidCursor``."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise InvalidCursor() from exc
+    if not isinstance(values, list) or len(values) != size:
+        raise InvalidCursor()
+    return values

@@ -4,6 +4,7 @@ from sprintconnect.models.access import PolicyVersion, Role, RoleAssignment
 from sprintconnect.models.api_key import ApiKey
 from sprintconnect.models.audit import AuditEvent
 from sprintconnect.models.base import Base
+from sprintconnect.models.mcp_server import McpServer
 from sprintconnect.models.organization import Organization
 from sprintconnect.models.secret import SecretDataKey, StoredSecret
 from sprintconnect.models.user import Membership, User
@@ -12,6 +13,7 @@ __all__ = [
     "ApiKey",
     "AuditEvent",
     "Base",
+    "McpServer",
     "Membership",
     "Organization",
     "PolicyVersion",

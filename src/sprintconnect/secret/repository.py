@@ -108,7 +108,7 @@ class SecretRepository:
         self, org_id: UUID, path: str, sealed: Sealed, dek_version: int, now: datetime
     ) -> StoredSecret:
         """Create the secret at version 1, or replace it and count the version up."""
-        stmt = insert(StoredSecret).values(
+        values = insert(StoredSecret).values(
             org_id=org_id,
             path=path,
             ciphertext=sealed.ciphertext,
@@ -118,20 +118,18 @@ class SecretRepository:
             created_at=now,
             updated_at=now,
         )
-        stmt = stmt.on_conflict_do_update(
+        stmt = values.on_conflict_do_update(
             index_elements=["org_id", "path"],
             set_={
-                "ciphertext": stmt.excluded.ciphertext,
-                "nonce": stmt.excluded.nonce,
-                "dek_version": stmt.excluded.dek_version,
+                "ciphertext": values.excluded.ciphertext,
+                "nonce": values.excluded.nonce,
+                "dek_version": values.excluded.dek_version,
                 "version": StoredSecret.version + 1,
-                "updated_at": stmt.excluded.updated_at,
+                "updated_at": values.excluded.updated_at,
             },
         ).returning(StoredSecret)
-        result = await self.session.execute(
-            stmt, execution_options={"populate_existing": True}
-        )
-        return result.scalar_one()
+        result = await self.session.scalars(stmt, execution_options={"populate_existing": True})
+        return result.one()
 
     async def delete(self, org_id: UUID, path: str) -> bool:
         result = await self.session.execute(

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import ClassVar, Literal, Protocol
 from uuid import UUID
 
 from sprintconnect.secret.errors import InvalidSecretPath, InvalidSecretValue
@@ -72,12 +72,13 @@ class KeyRotation:
     kek_version: int
     organizations: int
     rewrapped_keys: int
+    failed_organizations: tuple[UUID, ...] = ()
 
 
 class SecretStore(Protocol):
     """Credentials of one organization at a time, addressed by a validated path."""
 
-    backend: Backend
+    backend: ClassVar[Backend]
 
     async def put(self, org_id: UUID, path: str, value: Mapping[str, str]) -> SecretMetadata:
         """Create or replace the secret at ``path``; its version goes up by one."""
@@ -98,7 +99,10 @@ class SecretStore(Protocol):
         ...
 
     async def rotate_keys(self) -> KeyRotation:
-        """Re-wrap every organization's data keys under the configured key-encryption key."""
+        """Re-wrap every organization's data keys under the configured key-encryption key.
+
+        A backend whose server keeps its own keys raises ``KeyRotationUnsupported``.
+        """
         ...
 
     async def close(self) -> None: ...
@@ -107,6 +111,13 @@ class SecretStore(Protocol):
 def _shown(text: str) -> str:
     """A short, printable rendering of a rejected path for an error message."""
     return ascii(text[:64] + ("..." if len(text) > 64 else ""))
+
+
+def require_org(org_id: UUID) -> UUID:
+    """The organization id, refusing anything but a UUID (it becomes part of storage paths)."""
+    if not isinstance(org_id, UUID):
+        raise TypeError("org_id must be a UUID")
+    return org_id
 
 
 def validate_path(path: str) -> str:

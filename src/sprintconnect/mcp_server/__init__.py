@@ -1,0 +1,1 @@
+"""The MCP server registry: registration, listing, changes, credentials."""

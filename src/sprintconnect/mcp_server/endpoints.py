@@ -1,0 +1,204 @@
+"""HTTP routes for the MCP server registry."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response, status
+
+from sprintconnect.db.session import DbSession
+from sprintconnect.egress import EgressDenied, EgressRateLimited
+from sprintconnect.errors import InvalidCursor, problem_responses
+from sprintconnect.identity.deps import ServersRead, ServersWrite
+from sprintconnect.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from sprintconnect.kit.responses import AUTHENTICATED
+from sprintconnect.mcp_server import connector, credentials
+from sprintconnect.mcp_server.deps import NetworkDep, ServerDeps, TokenCacheDep
+from sprintconnect.mcp_server.failures import GUIDANCE
+from sprintconnect.mcp_server.repository import ServerFilter
+from sprintconnect.mcp_server.schemas import (
+    ENVIRONMENT_PATTERN,
+    TAG_PATTERN,
+    ConnectionCheck,
+    Server,
+    ServerCreate,
+    ServerPage,
+    ServerRegistered,
+    ServerUpdate,
+    Status,
+)
+from sprintconnect.mcp_server.service import (
+    McpServerService,
+    ServerNameTaken,
+    ServerNotFound,
+    ServerQuotaExceeded,
+)
+from sprintconnect.models import McpServer
+from sprintconnect.secret import SecretNotFound
+
+router = APIRouter(prefix="/api/v1/servers", tags=["MCP servers"], responses=AUTHENTICATED)
+
+
+def _out(server: McpServer) -> Server:
+    return Server(
+        id=server.id,
+        name=server.name,
+        description=server.description,
+        url=server.url,
+        transport=server.transport,
+        environment=server.environment,
+        tags=list(server.tags),
+        status=server.status,
+        auth=credentials.summary(server),
+        health_check_interval_seconds=server.health_check_interval_seconds,
+        auto_discover=server.auto_discover,
+        created_at=server.created_at,
+        updated_at=server.updated_at,
+        created_by_user_id=server.created_by_user_id,
+    )
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Register an MCP server",
+    description="Everything is validated before anything is stored: the URL against the egress "
+    "policy (no connection is made), names unique per environment, credentials well formed. "
+    "Credentials are write-only: answers say which kind is set, never the values.",
+    responses=problem_responses(
+        EgressDenied, EgressRateLimited, ServerNameTaken, ServerQuotaExceeded
+    ),
+)
+async def register_server(
+    body: ServerCreate, principal: ServersWrite, session: DbSession, deps: ServerDeps
+) -> ServerRegistered:
+    server = await McpServerService(session, principal, deps).register(body)
+    steps = [
+        f"Check connectivity and credentials: POST /api/v1/servers/{server.id}/connection-check",
+        "Capability discovery runs "
+        + (
+            "automatically (auto_discover is on)."
+            if server.auto_discover
+            else f"when you request it for server {server.id}."
+        ),
+    ]
+    return ServerRegistered(server=_out(server), next_steps=steps)
+
+
+@router.get(
+    "",
+    summary="List MCP servers",
+    description="Filters combine; `tag` may repeat and all tags must match. Servers your role or "
+    "your organization's policies do not let you see are left out; `removed_by_policy` counts "
+    "those hidden by policy on this page.",
+    responses=problem_responses(InvalidCursor),
+)
+async def list_servers(
+    principal: ServersRead,
+    session: DbSession,
+    deps: ServerDeps,
+    environment: Annotated[str | None, Query(pattern=ENVIRONMENT_PATTERN)] = None,
+    tag: Annotated[list[Annotated[str, Query(pattern=TAG_PATTERN)]] | None, Query()] = None,
+    status_: Annotated[Status | None, Query(alias="status")] = None,
+    q: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    sort: Literal["created_at", "-created_at", "name", "-name"] = "-created_at",
+    cursor: Annotated[str | None, Query(max_length=1024)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+) -> ServerPage:
+    filters = ServerFilter(
+        environment=environment, tags=tuple(sorted(set(tag or []))), status=status_, text=q
+    )
+    rows, next_cursor, removed = await McpServerService(session, principal, deps).page(
+        filters, sort=sort, cursor=cursor, limit=limit
+    )
+    return ServerPage(
+        items=[_out(s) for s in rows], next_cursor=next_cursor, removed_by_policy=removed
+    )
+
+
+@router.get(
+    "/{server_id}", summary="Get an MCP server", responses=problem_responses(ServerNotFound)
+)
+async def get_server(
+    server_id: UUID, principal: ServersRead, session: DbSession, deps: ServerDeps
+) -> Server:
+    return _out(await McpServerService(session, principal, deps).get(server_id))
+
+
+@router.patch(
+    "/{server_id}",
+    summary="Change an MCP server",
+    description="Only the fields sent change. `auth` replaces the credentials; "
+    '`{"type": "none"}` removes them.',
+    responses=problem_responses(ServerNotFound, ServerNameTaken, EgressDenied),
+)
+async def update_server(
+    server_id: UUID,
+    body: ServerUpdate,
+    principal: ServersWrite,
+    session: DbSession,
+    deps: ServerDeps,
+) -> Server:
+    return _out(await McpServerService(session, principal, deps).update(server_id, body))
+
+
+@router.delete(
+    "/{server_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete an MCP server and its credentials",
+    responses=problem_responses(ServerNotFound),
+)
+async def delete_server(
+    server_id: UUID, principal: ServersWrite, session: DbSession, deps: ServerDeps
+) -> Response:
+    await McpServerService(session, principal, deps).delete(server_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/{server_id}/connection-check",
+    summary="Connect to the server and run initialize",
+    description="Reaches the server through the egress guard with its credentials. The answer "
+    "says whether it worked; a failure carries a classified `reason` and guidance.",
+    responses=problem_responses(ServerNotFound),
+)
+async def connection_check(
+    server_id: UUID,
+    principal: ServersWrite,
+    session: DbSession,
+    deps: ServerDeps,
+    network: NetworkDep,
+    tokens: TokenCacheDep,
+) -> ConnectionCheck:
+    service = McpServerService(session, principal, deps)
+    server = await service.get(server_id, action="servers:write")
+    secret = None
+    if server.auth_type != "none":
+        try:
+            value = await deps.secrets.get(principal.org_id, credentials.secret_path(server.id))
+            secret = value.reveal()
+        except SecretNotFound:
+            return ConnectionCheck(
+                ok=False,
+                latency_ms=0.0,
+                reason="auth_rejected",
+                error="the stored credentials are missing; set them again",
+            )
+    result = await connector.check_connection(
+        server,
+        secret,
+        await service.egress_policy(),
+        network=network,
+        cache=tokens,
+        timeout_seconds=deps.settings.mcp_connect_timeout_seconds,
+    )
+    return ConnectionCheck(
+        ok=result.ok,
+        latency_ms=result.latency_ms,
+        protocol_version=result.protocol_version,
+        server_name=result.server_name,
+        server_version=result.server_version,
+        reason=result.reason,
+        error=(f"{result.error}. {GUIDANCE[result.reason]}" if result.reason else None),
+    )

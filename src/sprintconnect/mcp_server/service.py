@@ -1,0 +1,265 @@
+"""Registering, listing, changing and removing MCP servers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sprintconnect import audit
+from sprintconnect.authz.decision import Resource
+from sprintconnect.authz.service import Authorizer, authorize, request_for
+from sprintconnect.config import Settings
+from sprintconnect.egress import EgressPolicy, check_url, policy_from_settings
+from sprintconnect.errors import Conflict, NotFound, PermissionDenied
+from sprintconnect.identity.principal import Principal
+from sprintconnect.kit.clock import Clock
+from sprintconnect.kit.pagination import decode_key, encode_key
+from sprintconnect.mcp_server import credentials
+from sprintconnect.mcp_server.repository import McpServerRepository, ServerFilter
+from sprintconnect.mcp_server.schemas import ServerCreate, ServerUpdate
+from sprintconnect.models import McpServer, Organization
+from sprintconnect.organization.repository import OrganizationRepository
+from sprintconnect.secret import SecretStore
+
+
+class ServerNotFound(NotFound):
+    slug = "server-not-found"
+    title = "MCP server not found"
+
+
+class ServerNameTaken(Conflict):
+    slug = "server-name-taken"
+    title = "A server with this name exists in this environment"
+
+
+class ServerQuotaExceeded(PermissionDenied):
+    slug = "server-quota-exceeded"
+    title = "The organization's server quota is used up"
+
+
+def server_resource(server: McpServer) -> Resource:
+    """The Cedar entity a decision about this server is made on."""
+    return Resource(
+        "Server",
+        str(server.id),
+        {"name": server.name, "environment": server.environment, "tags": list(server.tags)},
+    )
+
+
+@dataclass
+class Deps:
+    """What the service needs beyond the session and the caller."""
+
+    settings: Settings
+    clock: Clock
+    secrets: SecretStore
+    authorizer: Authorizer
+
+
+class McpServerService:
+    def __init__(self, session: AsyncSession, principal: Principal, deps: Deps) -> None:
+        self.session = session
+        self.principal = principal
+        self.org_id = principal.org_id
+        self.deps = deps
+        self.servers = McpServerRepository(session)
+
+    async def _org(self) -> Organization:
+        org = await OrganizationRepository(self.session).get(self.org_id)
+        assert org is not None  # the caller's own organization is always visible to it
+        return org
+
+    async def egress_policy(self) -> EgressPolicy:
+        org = await self._org()
+        return policy_from_settings(
+            self.deps.settings, org.egress_allowlist or None, org_id=self.org_id
+        )
+
+    async def _authorize(self, action: str, server: McpServer) -> None:
+        await authorize(
+            self.deps.authorizer, self.session, self.principal, action, server_resource(server)
+        )
+
+    async def _name_free(self, environment: str, name: str, excluding: UUID | None) -> None:
+        clash = await self.servers.name_taken(self.org_id, environment, name, excluding=excluding)
+        if clash is not None:
+            raise ServerNameTaken(
+                f"A server named '{clash.name}' already exists in environment "
+                f"'{environment}' (id {clash.id}).",
+                conflicting_server_id=str(clash.id),
+            )
+
+    async def register(self, data: ServerCreate) -> McpServer:
+        """Validate everything first; only then store the credentials and the server."""
+        org = await self._org()
+        quota = org.server_quota or self.deps.settings.default_server_quota
+        used = await self.servers.count(self.org_id)
+        if used >= quota:
+            raise ServerQuotaExceeded(
+                f"The organization may register {quota} servers and has {used}.",
+                limit=quota,
+                used=used,
+            )
+        policy = await self.egress_policy()
+        check_url(data.url, policy)
+        split = credentials.split(data.auth)
+        if "token_url" in split.config:
+            check_url(split.config["token_url"], policy)
+        server = McpServer(
+            org_id=self.org_id,
+            name=data.name,
+            description=data.description,
+            url=data.url,
+            transport=data.transport,
+            environment=data.environment,
+            tags=data.tags,
+            status="pending_discovery",
+            auth_type=split.type,
+            auth_config=split.config,
+            credentials_updated_at=self.deps.clock.now() if split.secret else None,
+            health_check_interval_seconds=data.health_check_interval_seconds,
+            auto_discover=data.auto_discover,
+            created_by_user_id=self.principal.user_id,
+        )
+        await self._authorize("servers:write", server)
+        await self._name_free(data.environment, data.name, None)
+        server = await self.servers.add(server)
+        if split.secret:
+            await self.deps.secrets.put(
+                self.org_id, credentials.secret_path(server.id), split.secret
+            )
+        await self._audit(
+            audit.AuditTag.SERVER_REGISTERED,
+            server,
+            {
+                "name": server.name,
+                "url": server.url,
+                "environment": server.environment,
+                "auth_type": server.auth_type,
+            },
+        )
+        return server
+
+    async def get(self, server_id: UUID, *, action: str = "servers:read") -> McpServer:
+        server = await self.servers.get(self.org_id, server_id)
+        if server is None:
+            raise ServerNotFound(f"No MCP server has the id {server_id} in this organization.")
+        await self._authorize(action, server)
+        return server
+
+    async def page(
+        self, filters: ServerFilter, *, sort: str, cursor: str | None, limit: int
+    ) -> tuple[list[McpServer], str | None, int]:
+        """A page filtered in SQL by role, then by the organization's policies in one batch."""
+        after = None
+        if cursor:
+            key, last_id = decode_key(cursor, 2)
+            after = _after(sort, key, last_id)
+        filters = ServerFilter(
+            **{
+                **filters.__dict__,
+                "include_production": "servers:production" in self.principal.permissions,
+            }
+        )
+        rows = list(
+            await self.servers.page(self.org_id, filters, sort=sort, after=after, limit=limit + 1)
+        )
+        more = len(rows) > limit
+        rows = rows[:limit]
+        authorizer = self.deps.authorizer
+        text = await authorizer.policy_text(
+            self.session, self.org_id, self.principal.policy_version
+        )
+        decisions = await authorizer.decide_many(
+            [request_for(self.principal, "servers:read", server_resource(s)) for s in rows], text
+        )
+        visible = [s for s, d in zip(rows, decisions, strict=True) if d.allowed]
+        next_cursor = None
+        if more and rows:
+            last = rows[-1]
+            key_value = last.created_at if sort.endswith("created_at") else last.name.lower()
+            next_cursor = encode_key(key_value, last.id)
+        return visible, next_cursor, len(rows) - len(visible)
+
+    async def update(self, server_id: UUID, data: ServerUpdate) -> McpServer:
+        server = await self.get(server_id, action="servers:write")
+        changes = data.model_dump(exclude_unset=True, exclude={"auth"})
+        if "url" in changes and changes["url"] is not None:
+            check_url(changes["url"], await self.egress_policy())
+        for field in (
+            "name",
+            "url",
+            "transport",
+            "environment",
+            "tags",
+            "health_check_interval_seconds",
+            "auto_discover",
+        ):
+            if field in changes and changes[field] is None:
+                changes.pop(field)
+        before = {"environment": server.environment, "name": server.name}
+        for field, value in changes.items():
+            setattr(server, field, value)
+        if "environment" in changes or "name" in changes:
+            await self._name_free(server.environment, server.name, server.id)
+        if server.environment != before["environment"]:
+            await self._authorize("servers:write", server)  # may it live where it goes?
+        details: dict[str, object] = {"changed": sorted(changes)}
+        if data.auth is not None:
+            await self._replace_credentials(server, data)
+            details["auth_type"] = server.auth_type
+        server.updated_at = self.deps.clock.now()
+        await self.session.flush()
+        await self._audit(audit.AuditTag.SERVER_UPDATED, server, details)
+        return server
+
+    async def _replace_credentials(self, server: McpServer, data: ServerUpdate) -> None:
+        assert data.auth is not None
+        split = credentials.split(data.auth)
+        if "token_url" in split.config:
+            check_url(split.config["token_url"], await self.egress_policy())
+        path = credentials.secret_path(server.id)
+        if split.secret:
+            await self.deps.secrets.put(self.org_id, path, split.secret)
+        else:
+            await self.deps.secrets.delete(self.org_id, path)
+        server.auth_type, server.auth_config = split.type, split.config
+        server.credentials_updated_at = self.deps.clock.now() if split.secret else None
+        await self._audit(
+            audit.AuditTag.SERVER_CREDENTIALS_UPDATED, server, {"auth_type": split.type}
+        )
+
+    async def delete(self, server_id: UUID) -> None:
+        server = await self.get(server_id, action="servers:write")
+        await self.servers.remove(server)
+        await self._audit(
+            audit.AuditTag.SERVER_DELETED, server, {"name": server.name, "url": server.url}
+        )
+        await self.deps.secrets.delete(self.org_id, credentials.secret_path(server.id))
+
+    async def _audit(
+        self, tag: audit.AuditTag, server: McpServer, details: dict[str, object]
+    ) -> None:
+        await audit.record(
+            self.session,
+            tag,
+            org_id=self.org_id,
+            actor=self.principal.actor,
+            target=audit.Target("mcp_server", server.id),
+            details=details,
+        )
+
+
+def _after(sort: str, key: object, last_id: object) -> tuple[object, UUID]:
+    from sprintconnect.errors import InvalidCursor
+
+    try:
+        value: object = datetime.fromisoformat(str(key)) if sort.endswith("created_at") else key
+        if not isinstance(value, datetime | str):
+            raise TypeError
+        return value, UUID(str(last_id))
+    except (TypeError, ValueError) as exc:
+        raise InvalidCursor() from exc
