@@ -24,6 +24,9 @@ from sprintconnect.organization.service import bootstrap
 from sprintconnect.runtime import Runtime, build_runtime
 from tests import services
 
+# Fixtures that test packages share: real MCP servers, and a real OpenBao.
+pytest_plugins = ["tests.fixtures.mcp_servers", "tests.fixtures.vault"]
+
 TEST_SECRET = "test-secret-key-0123456789abcdef0123456789"
 
 
@@ -76,14 +79,17 @@ def redis_url() -> str | None:
 
 
 def make_settings(database_url: str | None, data_dir: Path, **extra: Any) -> Settings:
+    defaults: dict[str, Any] = {
+        "secret_key": TEST_SECRET,
+        "api_key_rate_limit": "100000/minute",
+        "log_format": "console",
+        "inprocess_worker": False,
+    }
     return Settings(
         database_url=database_url,
         data_dir=data_dir,
-        secret_key=TEST_SECRET,
-        api_key_rate_limit="100000/minute",
-        log_format="console",
         _env_file=None,  # type: ignore[call-arg]
-        **extra,
+        **{**defaults, **extra},
     )
 
 

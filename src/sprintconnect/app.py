@@ -12,10 +12,14 @@ from sprintconnect import __version__
 from sprintconnect.api_key.endpoints import router as api_key_router
 from sprintconnect.authz.factory import build_authorizer
 from sprintconnect.config import Settings
+from sprintconnect.discovery.endpoints import router as discovery_router
 from sprintconnect.handlers import install_error_handlers
+from sprintconnect.idempotency import IdempotencyMiddleware
 from sprintconnect.identity.endpoints import router as identity_router
 from sprintconnect.identity.ratelimit import RateLimiter
-from sprintconnect.mcp_server.connector import TokenCache
+from sprintconnect.jobs.context import TaskServices
+from sprintconnect.jobs.runner import JobRunner
+from sprintconnect.mcp_server.connector import Network, TokenCache
 from sprintconnect.mcp_server.endpoints import router as server_router
 from sprintconnect.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from sprintconnect.ops.endpoints import router as ops_router
@@ -58,10 +62,23 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         app.state.authorizer = build_authorizer(settings)
         app.state.secret_store = build_secret_store(rt)
         app.state.token_cache = TokenCache()
+        runner = None
+        if settings.inprocess_worker:
+            runner = JobRunner(
+                TaskServices(
+                    runtime=rt,
+                    secrets=app.state.secret_store,
+                    network=getattr(app.state, "network", None) or Network(),
+                    tokens=app.state.token_cache,
+                )
+            )
+            await runner.start()
         log.info("app.started", database=rt.db.describe(), env=settings.env)
         try:
             yield
         finally:
+            if runner is not None:
+                await runner.stop()
             await app.state.secret_store.close()
             if owned:
                 await rt.db.dispose()
@@ -80,6 +97,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(role_router)
     app.include_router(policy_router)
     app.include_router(server_router)
+    app.include_router(discovery_router)
+    # Innermost of ours: it sees bodies after the size limit, inside the request context.
+    app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     return app

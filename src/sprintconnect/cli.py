@@ -6,7 +6,6 @@ import asyncio
 import json
 import signal
 import sys
-import threading
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Annotated, Any, TypeVar
@@ -116,14 +115,33 @@ def serve(
 
 @app.command()
 def worker() -> None:
-    """Run background workers (a placeholder until the job system lands; idles until stopped)."""
-    _settings()
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    _step("worker: no job queues are defined yet; idling until stopped (Ctrl-C).")
-    stop.wait()
-    _step("worker: stopped.")
+    """Run background jobs: discoveries, the outbox relay, stalled-job recovery. Stop: Ctrl-C."""
+    from sprintconnect.jobs.context import TaskServices
+    from sprintconnect.jobs.runner import JobRunner
+    from sprintconnect.secret import build_secret_store
+
+    settings = _settings()
+
+    async def run() -> None:
+        runtime = build_runtime(settings)
+        secrets = build_secret_store(runtime)
+        runner = JobRunner(TaskServices(runtime=runtime, secrets=secrets))
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await runner.start()
+        _step(f"worker: running ({settings.worker_concurrency} concurrent jobs); Ctrl-C stops.")
+        try:
+            await stop.wait()
+        finally:
+            _step("worker: stopping (running jobs finish first)...")
+            await runner.stop()
+            await secrets.close()
+            await runtime.db.dispose()
+            _step("worker: stopped.")
+
+    asyncio.run(run())
 
 
 @app.command()

@@ -43,8 +43,21 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
 
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # How long an Idempotency-Key and its stored answer are kept; an expired key is new again.
+    idempotency_ttl_hours: int = Field(default=24, ge=1, le=720)
     api_key_rate_limit: str = "600/minute"
     api_key_last_used_debounce_seconds: int = Field(default=60, ge=0)
+
+    # Background jobs. The in-process worker lets one `serve` process do everything.
+    inprocess_worker: bool = True
+    worker_concurrency: int = Field(default=4, ge=1, le=256)
+    worker_heartbeat_seconds: float = Field(default=5.0, gt=0)
+    worker_stalled_seconds: float = Field(default=30.0, gt=0)
+    outbox_poll_seconds: float = Field(default=0.5, gt=0)
+    discovery_timeout_seconds: float = Field(default=60.0, gt=0, le=3600)
+    discovery_max_items: int = Field(default=2000, ge=1, le=100_000)
+    discovery_max_item_bytes: int = Field(default=65_536, ge=1024)
+    discovery_max_pages: int = Field(default=200, ge=1)
 
     mcp_connect_timeout_seconds: float = Field(default=15.0, gt=0, le=600)
     default_server_quota: int = Field(default=1000, ge=0, le=1_000_000)

@@ -22,8 +22,8 @@ from sprintconnect.secret import (
 )
 from sprintconnect.secret.vault import _parse_time
 from tests.conftest import TenantFactory, make_settings
-from tests.secret.bao import free_port
-from tests.secret.conftest import VAULT_MOUNT, VaultEnv
+from tests.fixtures.bao import free_port
+from tests.fixtures.vault import VAULT_MOUNT, VaultEnv
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ class AuditTag(StrEnum):
     SERVER_UPDATED = "org:server:updated"
     SERVER_CREDENTIALS_UPDATED = "org:server:credentials_updated"
     SERVER_DELETED = "org:server:deleted"
+    DISCOVERY_REQUESTED = "org:discovery:requested"
     API_KEY_CREATED = "org:api_key:created"
     API_KEY_REVOKED = "org:api_key:revoked"
     API_KEY_AUTH_FAILED = "org:api_key:auth_failed"

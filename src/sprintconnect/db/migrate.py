@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine
+from sqlalchemy.exc import InternalError
 
 from sprintconnect.db.engine import Database
 from sprintconnect.db.roles import ensure_app_role
@@ -22,13 +24,22 @@ def alembic_config(db: Database) -> Config:
     return cfg
 
 
-def prepare_roles(db: Database) -> None:
+def prepare_roles(db: Database, *, attempts: int = 5) -> None:
     engine = create_engine(db.owner_url)
     try:
-        with engine.begin() as conn:
-            ensure_app_role(
-                conn, db.app_role, db.app_role_password if db.manages_app_password else None
-            )
+        for attempt in range(attempts):
+            try:
+                with engine.begin() as conn:
+                    ensure_app_role(
+                        conn, db.app_role, db.app_role_password if db.manages_app_password else None
+                    )
+                return
+            except InternalError as exc:
+                # Roles are cluster-wide: two migrations against one cluster at once can
+                # collide on the same role row ("tuple concurrently updated"). Try again.
+                if "concurrently" not in str(exc) or attempt == attempts - 1:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
     finally:
         engine.dispose()
 

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpcore2
-import httpx
 import httpx2
 from authlib.integrations.httpx_client import AsyncOAuth2Client
 from mcp.client.session import ClientSession
@@ -24,13 +23,12 @@ from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 
 from sprintconnect.egress import (
-    EgressDenied,
     EgressPolicy,
     Resolver,
     build_async_client,
     mcp_client_factory,
 )
-from sprintconnect.egress._client import HttpxGuardedTransport
+from sprintconnect.egress._client import GuardedTransport
 from sprintconnect.mcp_server.failures import classify
 from sprintconnect.models import McpServer
 
@@ -63,6 +61,12 @@ class TokenCache:
     def forget(self, key: str) -> None:
         self._tokens.pop(key, None)
 
+    def forget_server(self, server_id: object) -> None:
+        """Drop every token held for one server (keys start with its id)."""
+        prefix = f"{server_id}:"
+        for key in [k for k in self._tokens if k.startswith(prefix)]:
+            del self._tokens[key]
+
 
 async def _client_credentials_token(
     server: McpServer,
@@ -76,16 +80,15 @@ async def _client_credentials_token(
     cached = cache.get(key)
     if cached:
         return cached
-    transport = HttpxGuardedTransport(
-        policy, resolver=network.resolver, network_backend=network.httpx_backend
-    )
+    # Authlib's AsyncOAuth2Client is an httpx2 client: it needs the httpx2 transport.
+    transport = GuardedTransport(policy, resolver=network.resolver, network_backend=network.backend)
     async with AsyncOAuth2Client(
         client_id=config["client_id"],
         client_secret=secret["client_secret"],
         scope=" ".join(config.get("scopes") or []) or None,
         token_endpoint_auth_method="client_secret_basic",  # noqa: S106 - a method name
         transport=transport,
-        timeout=httpx.Timeout(10.0),
+        timeout=httpx2.Timeout(10.0),
         trust_env=False,
     ) as oauth:
         extra = {"audience": config["audience"]} if config.get("audience") else {}
@@ -146,13 +149,36 @@ async def open_session(
     network: Network,
     cache: TokenCache,
     timeout_seconds: float,
+    statuses: list[int] | None = None,
 ) -> AsyncIterator[ClientSession]:
-    """An initialized MCP client session; every byte goes through the egress guard."""
+    """An initialized MCP client session; every byte goes through the egress guard.
+
+    ``statuses`` collects the HTTP status of every response: the SDK turns a 401 into a
+    generic JSON-RPC error, so this is how a caller can still tell credentials were refused.
+    """
     headers, verify = await request_options(server, secret, policy, network, cache)
+
+    def watched(client: httpx2.AsyncClient) -> httpx2.AsyncClient:
+        if statuses is not None:
+
+            async def record(response: httpx2.Response) -> None:
+                statuses.append(response.status_code)
+
+            client.event_hooks["response"].append(record)
+        return client
+
     if server.transport == "sse":
-        factory = mcp_client_factory(
+        build = mcp_client_factory(
             policy, resolver=network.resolver, network_backend=network.backend, verify=verify
         )
+
+        def factory(
+            headers: dict[str, str] | None = None,
+            timeout: httpx2.Timeout | None = None,
+            auth: httpx2.Auth | None = None,
+        ) -> httpx2.AsyncClient:
+            return watched(build(headers=headers, timeout=timeout, auth=auth))
+
         transport = sse_client(
             server.url,
             headers=headers,
@@ -167,13 +193,15 @@ async def open_session(
             await session.initialize()
             yield session
         return
-    client = build_async_client(
-        policy,
-        resolver=network.resolver,
-        network_backend=network.backend,
-        verify=verify,
-        headers=headers,
-        timeout=httpx2.Timeout(timeout_seconds),
+    client = watched(
+        build_async_client(
+            policy,
+            resolver=network.resolver,
+            network_backend=network.backend,
+            verify=verify,
+            headers=headers,
+            timeout=httpx2.Timeout(timeout_seconds),
+        )
     )
     async with (
         client,
@@ -209,9 +237,16 @@ async def check_connection(
 ) -> CheckResult:
     """Connect and run ``initialize``; report what happened rather than raise."""
     started = time.perf_counter()
+    statuses: list[int] = []
     try:
         async with open_session(
-            server, secret, policy, network=network, cache=cache, timeout_seconds=timeout_seconds
+            server,
+            secret,
+            policy,
+            network=network,
+            cache=cache,
+            timeout_seconds=timeout_seconds,
+            statuses=statuses,
         ) as session:
             info = session.server_info
             return CheckResult(
@@ -224,9 +259,10 @@ async def check_connection(
     except BaseException as exc:  # every failure becomes a classified answer
         if isinstance(exc, KeyboardInterrupt | SystemExit):
             raise
-        failure = classify(exc)
-        if isinstance(failure.cause, EgressDenied):
-            cache.forget(str(server.id))
+        failure = classify(exc, statuses=statuses, client_certificate=server.auth_type == "mtls")
+        if failure.reason in ("auth_rejected", "egress_denied"):
+            # A refused token must not be reused until it expires; fetch a new one next time.
+            cache.forget_server(server.id)
         return CheckResult(
             ok=False,
             latency_ms=round((time.perf_counter() - started) * 1000, 1),

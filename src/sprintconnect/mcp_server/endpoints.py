@@ -8,6 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response, status
 
 from sprintconnect.db.session import DbSession
+from sprintconnect.discovery.service import queue_discovery
 from sprintconnect.egress import EgressDenied, EgressRateLimited
 from sprintconnect.errors import InvalidCursor, problem_responses
 from sprintconnect.identity.deps import ServersRead, ServersWrite
@@ -75,14 +76,19 @@ async def register_server(
 ) -> ServerRegistered:
     server = await McpServerService(session, principal, deps).register(body)
     steps = [
-        f"Check connectivity and credentials: POST /api/v1/servers/{server.id}/connection-check",
-        "Capability discovery runs "
-        + (
-            "automatically (auto_discover is on)."
-            if server.auto_discover
-            else f"when you request it for server {server.id}."
-        ),
+        f"Check connectivity and credentials: POST /api/v1/servers/{server.id}/connection-check"
     ]
+    if server.auto_discover:
+        discovery, _ = await queue_discovery(
+            session,
+            server,
+            force_refresh=False,
+            requested_by=principal.user_id,
+            actor=principal.actor,
+        )
+        steps.append(f"Capability discovery is queued: GET /api/v1/discoveries/{discovery.id}")
+    else:
+        steps.append(f"Start capability discovery: POST /api/v1/servers/{server.id}/discoveries")
     return ServerRegistered(server=_out(server), next_steps=steps)
 
 

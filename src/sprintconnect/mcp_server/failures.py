@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import ssl
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import httpx
 import httpx2
+from authlib.integrations.base_client import OAuthError
 from mcp.shared.exceptions import MCPError
+from mcp_types import REQUEST_TIMEOUT
+from pydantic import ValidationError
 
 from sprintconnect.egress import EgressDenied
 
@@ -75,24 +79,69 @@ def _reason(exc: BaseException) -> str | None:
             if "name" in text and ("resolve" in text or "known" in text):
                 return "dns"
             return "connection_refused"
-        if isinstance(link, MCPError):
+        if isinstance(link, OAuthError):  # the token endpoint refused the client
+            return "auth_rejected"
+        if isinstance(link, ValidationError):  # the server's message did not fit MCP
             return "protocol_error"
+        if isinstance(link, MCPError):
+            # A request the server never answered is a timeout, not a protocol fault.
+            return "timeout" if link.code == REQUEST_TIMEOUT else "protocol_error"
     return None
 
 
-def classify(exc: BaseException) -> Failure:
+_DISCONNECTS = (
+    httpx2.RemoteProtocolError,
+    httpx2.ReadError,
+    httpx.RemoteProtocolError,
+    httpx.ReadError,
+)
+
+
+def classify(
+    exc: BaseException, *, statuses: Sequence[int] = (), client_certificate: bool = False
+) -> Failure:
+    """Why ``exc`` happened. ``statuses`` are the HTTP statuses the attempt received (the MCP
+    SDK reports a 401 as a generic error); ``client_certificate`` says one was presented."""
     leaves = _leaves(exc)
+    failure = None
     for leaf in leaves:
         reason = _reason(leaf)
         if reason is not None:
-            return Failure(reason, _message(leaf, reason), leaf)
-    leaf = leaves[0] if leaves else exc
-    return Failure("unknown", type(leaf).__name__, leaf)
+            failure = Failure(reason, _message(leaf, reason), leaf)
+            break
+    if failure is None:
+        leaf = leaves[0] if leaves else exc
+        failure = Failure("unknown", type(leaf).__name__, leaf)
+    if failure.reason in ("protocol_error", "unknown") and any(
+        status in (401, 403) for status in statuses
+    ):
+        return Failure("auth_rejected", _message(failure.cause, "auth_rejected"), failure.cause)
+    if failure.reason == "unknown" and client_certificate:
+        # With TLS 1.3 a server checks the client certificate after the handshake: refusing
+        # it shows up as the connection closing (or breaking) before any answer.
+        closed = next((leaf for leaf in leaves if isinstance(leaf, _DISCONNECTS)), None)
+        if closed is not None:
+            return Failure(
+                "tls",
+                "the server closed the connection after the TLS handshake; "
+                "it may not accept the client certificate",
+                closed,
+            )
+    return failure
+
+
+def _validation_summary(exc: ValidationError) -> str:
+    where = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:3])
+    return f"the server's answer does not fit the MCP schema ({exc.title}): {where}"
 
 
 def _message(exc: BaseException, reason: str) -> str:
+    if isinstance(exc, ValidationError):
+        return _validation_summary(exc)[:500]
     if isinstance(exc, EgressDenied):
         return f"egress denied: {exc.reason}"
+    if isinstance(exc, OAuthError):
+        return f"the token endpoint refused the client credentials ({exc.error})"
     # Exception text can carry URLs with internal addresses; keep it short and typed.
     return (
         f"{type(exc).__name__}: {str(exc)[:200]}"

@@ -95,7 +95,11 @@ class McpServerService:
     async def register(self, data: ServerCreate) -> McpServer:
         """Validate everything first; only then store the credentials and the server."""
         org = await self._org()
-        quota = org.server_quota or self.deps.settings.default_server_quota
+        quota = (
+            org.server_quota
+            if org.server_quota is not None
+            else self.deps.settings.default_server_quota
+        )
         used = await self.servers.count(self.org_id)
         if used >= quota:
             raise ServerQuotaExceeded(

@@ -4,8 +4,11 @@ from sprintconnect.models.access import PolicyVersion, Role, RoleAssignment
 from sprintconnect.models.api_key import ApiKey
 from sprintconnect.models.audit import AuditEvent
 from sprintconnect.models.base import Base
+from sprintconnect.models.discovery import CapabilityItem, CapabilitySnapshot, Discovery
+from sprintconnect.models.idempotency import IdempotencyKey
 from sprintconnect.models.mcp_server import McpServer
 from sprintconnect.models.organization import Organization
+from sprintconnect.models.outbox import OutboxEvent
 from sprintconnect.models.secret import SecretDataKey, StoredSecret
 from sprintconnect.models.user import Membership, User
 
@@ -13,9 +16,14 @@ __all__ = [
     "ApiKey",
     "AuditEvent",
     "Base",
+    "CapabilityItem",
+    "CapabilitySnapshot",
+    "Discovery",
+    "IdempotencyKey",
     "McpServer",
     "Membership",
     "Organization",
+    "OutboxEvent",
     "PolicyVersion",
     "Role",
     "RoleAssignment",

@@ -59,6 +59,8 @@ class McpServer(IdMixin, CreatedAtMixin, Base):
     health_check_interval_seconds: Mapped[int] = mapped_column(Integer, nullable=False)
     auto_discover: Mapped[bool] = mapped_column(Boolean, nullable=False)
     created_by_user_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    current_snapshot_version: Mapped[int | None] = mapped_column(Integer)
+    last_discovered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now()
     )

@@ -6,7 +6,9 @@ import asyncio
 from typing import Literal
 
 import structlog
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
+from fastapi.responses import PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
 from sprintconnect import __version__
@@ -32,6 +34,16 @@ class Readiness(BaseModel):
 class DatabaseNotReady(ServiceUnavailable):
     slug = "database-not-ready"
     title = "The database is not reachable"
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    response_class=PlainTextResponse,
+    include_in_schema=True,
+)
+async def metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
 @router.get("/healthz", summary="Liveness: the process is up")

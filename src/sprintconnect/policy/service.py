@@ -133,7 +133,10 @@ class PolicyService:
         text = body.policy_text
         if text is None:
             text = await authorizer.policy_text(self.session, self.org_id, facts.policy_version)
-        context = time_context(body.at or now, facts.time_zone)
+        try:
+            context: dict[str, int | str] = time_context(body.at or now, facts.time_zone)
+        except (ValueError, KeyError):  # unknown zone: the decision below then denies
+            context = {}
         decision = await authorizer.decide(
             DecisionRequest(
                 org_id=str(self.org_id),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from uuid import UUID
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sprintconnect.models import Role, RoleAssignment
@@ -56,6 +56,13 @@ class AssignmentRepository:
             RoleAssignment.role_name == role_name,
         )
         return (await self.session.scalar(stmt)) is not None
+
+    async def lock_admins(self, org_id: UUID) -> None:
+        """Serialize changes to who holds 'admin' in one organization."""
+        await self.session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+            {"key": f"admins:{org_id}"},
+        )
 
     async def holder_count(self, org_id: UUID, role_name: str) -> int:
         stmt = select(func.count()).where(

@@ -183,6 +183,8 @@ class RoleService:
     async def unassign(self, user_id: UUID, name: str) -> None:
         if not await self.assignments.holds(self.org_id, user_id, name):
             return
+        # Taking a role away is as powerful as giving it: the same limit applies.
+        await self.require_grantable(name)
         await self.guard_last_admin(user_id, name)
         await self.assignments.remove(self.org_id, user_id, name)
         await self._audit(
@@ -192,6 +194,8 @@ class RoleService:
     async def guard_last_admin(self, user_id: UUID, name: str = "admin") -> None:
         if name != "admin" or not await self.assignments.holds(self.org_id, user_id, "admin"):
             return
+        # Two admins removing each other at once must not both pass the count.
+        await self.assignments.lock_admins(self.org_id)
         if await self.assignments.holder_count(self.org_id, "admin") <= 1:
             raise LastAdmin("Assign 'admin' to another member first.")
 

@@ -108,7 +108,9 @@ class MemberService:
         return await self.get(user.id)
 
     async def remove(self, user_id: UUID) -> None:
-        await self.get(user_id)
+        member = await self.get(user_id)
+        for role in member.roles:  # removing a member takes every role they hold
+            await self.roles.require_grantable(role)
         await self.roles.guard_last_admin(user_id)
         await self.memberships.remove(self.org_id, user_id)
         await audit.record(

@@ -1,0 +1,1 @@
+"""Capability discovery: listing what a server offers, into versioned snapshots with diffs."""

@@ -1,0 +1,110 @@
+"""Listing everything a server offers, page by page, within size limits."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import jsonschema
+from mcp.client.session import ClientSession
+from mcp_types import PaginatedRequestParams
+
+from sprintconnect.discovery.snapshot import Item, make_item
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_items: int
+    max_item_bytes: int
+    max_pages: int
+
+
+@dataclass
+class Collected:
+    protocol_version: str | None
+    server_info: dict[str, Any]
+    capabilities: dict[str, Any]
+    items: list[Item] = field(default_factory=list)
+    # What was not kept as sent: dropped items, truncated fields, invalid schemas.
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+def _dump(model: Any) -> dict[str, Any]:
+    dumped: dict[str, Any] = model.model_dump(by_alias=True, exclude_none=True, mode="json")
+    return dumped
+
+
+def _schema_problem(schema: Any) -> str | None:
+    if not isinstance(schema, dict):
+        return "not an object"
+    try:
+        jsonschema.validators.validator_for(schema).check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        return str(exc.message)[:300]
+    return None
+
+
+Phase = Callable[[str], Awaitable[None]]
+
+
+async def collect(session: ClientSession, limits: Limits, on_phase: Phase) -> Collected:
+    caps = session.server_capabilities
+    info = session.server_info
+    result = Collected(
+        protocol_version=session.protocol_version,
+        server_info=_dump(info) if info else {},
+        capabilities=_dump(caps) if caps else {},
+    )
+    listings: list[tuple[str, bool, Callable[..., Awaitable[Any]], str]] = [
+        ("tool", bool(caps and caps.tools), session.list_tools, "tools"),
+        ("resource", bool(caps and caps.resources), session.list_resources, "resources"),
+        (
+            "resource_template",
+            bool(caps and caps.resources),
+            session.list_resource_templates,
+            "resource_templates",
+        ),
+        ("prompt", bool(caps and caps.prompts), session.list_prompts, "prompts"),
+    ]
+    dropped: dict[str, int] = {}
+    truncated: list[dict[str, Any]] = []
+    invalid: list[dict[str, str]] = []
+    for kind, supported, lister, attribute in listings:
+        if not supported:
+            continue
+        await on_phase(f"listing_{attribute}")
+        cursor: str | None = None
+        for page in range(limits.max_pages):
+            params = PaginatedRequestParams(cursor=cursor) if cursor else None
+            # The SDK validates each answer against the protocol; a tool whose schema breaks
+            # it fails the listing, reported as a protocol error naming the field.
+            listing = await lister(params=params)
+            for entry in getattr(listing, attribute):
+                if len(result.items) >= limits.max_items:
+                    dropped[kind] = dropped.get(kind, 0) + 1
+                    continue
+                item, cut = make_item(kind, _dump(entry), max_bytes=limits.max_item_bytes)
+                result.items.append(item)
+                if cut:
+                    truncated.append({"kind": kind, "name": item.name, "fields": cut})
+                if kind == "tool":
+                    for schema_field in ("inputSchema", "outputSchema"):
+                        if schema_field in item.body and schema_field not in cut:
+                            problem = _schema_problem(item.body[schema_field])
+                            if problem:
+                                invalid.append(
+                                    {"name": item.name, "field": schema_field, "problem": problem}
+                                )
+            cursor = listing.next_cursor
+            if not cursor:
+                break
+            if page == limits.max_pages - 1:
+                result.notes.setdefault("pages_capped", []).append(kind)
+    if dropped:
+        result.notes["items_dropped"] = dropped
+    if truncated:
+        result.notes["fields_truncated"] = truncated
+    if invalid:
+        result.notes["invalid_schemas"] = invalid
+    return result

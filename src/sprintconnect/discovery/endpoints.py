@@ -1,0 +1,149 @@
+"""HTTP routes for discoveries and capability snapshots."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Path, Query, Response, status
+
+from sprintconnect.db.session import DbSession
+from sprintconnect.discovery.schemas import (
+    Capabilities,
+    CapabilityOut,
+    DiscoveryOut,
+    DiscoveryRequest,
+    SnapshotDiff,
+    SnapshotSummary,
+)
+from sprintconnect.discovery.service import (
+    DiscoveryNotFound,
+    DiscoveryService,
+    DiscoveryView,
+    SnapshotNotFound,
+)
+from sprintconnect.errors import problem_responses
+from sprintconnect.identity.deps import CapabilitiesRead, ServersRead, ServersWrite
+from sprintconnect.kit.responses import AUTHENTICATED
+from sprintconnect.mcp_server.deps import ServerDeps
+from sprintconnect.mcp_server.service import ServerNotFound
+
+router = APIRouter(prefix="/api/v1", tags=["Discovery"], responses=AUTHENTICATED)
+Version = Annotated[int, Path(ge=1, le=2_147_483_647)]
+
+
+def _out(view: DiscoveryView) -> DiscoveryOut:
+    d = view.discovery
+    return DiscoveryOut.model_validate(
+        {
+            **{
+                field: getattr(d, field) for field in DiscoveryOut.model_fields if hasattr(d, field)
+            },
+            "guidance": view.guidance,
+            "estimated_completion_at": view.estimated_completion_at,
+        }
+    )
+
+
+@router.post(
+    "/servers/{server_id}/discoveries",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Discover a server's capabilities",
+    description="Queues a discovery and answers at once; follow it at "
+    "`GET /api/v1/discoveries/{id}`. While one is queued or running for the server, the same "
+    "request answers that one (header `X-Discovery-Reused: true`).",
+    responses=problem_responses(ServerNotFound),
+)
+async def request_discovery(
+    server_id: UUID,
+    principal: ServersWrite,
+    session: DbSession,
+    deps: ServerDeps,
+    response: Response,
+    body: DiscoveryRequest | None = None,
+) -> DiscoveryOut:
+    service = DiscoveryService(session, principal, deps)
+    discovery, created = await service.request(
+        server_id, force_refresh=bool(body and body.force_refresh)
+    )
+    response.headers["Location"] = f"/api/v1/discoveries/{discovery.id}"
+    if not created:
+        response.headers["X-Discovery-Reused"] = "true"
+    return _out(await service.view(discovery))
+
+
+@router.get(
+    "/discoveries/{discovery_id}",
+    summary="A discovery's status",
+    responses=problem_responses(DiscoveryNotFound),
+)
+async def get_discovery(
+    discovery_id: UUID, principal: ServersRead, session: DbSession, deps: ServerDeps
+) -> DiscoveryOut:
+    return _out(await DiscoveryService(session, principal, deps).get(discovery_id))
+
+
+@router.get(
+    "/servers/{server_id}/capabilities",
+    summary="The server's capabilities as of its latest snapshot",
+    responses=problem_responses(ServerNotFound, SnapshotNotFound),
+)
+async def get_capabilities(
+    server_id: UUID,
+    principal: CapabilitiesRead,
+    session: DbSession,
+    deps: ServerDeps,
+    version: Annotated[int | None, Query(ge=1, description="An earlier snapshot.")] = None,
+) -> Capabilities:
+    snapshot, items = await DiscoveryService(session, principal, deps).snapshot(server_id, version)
+    return Capabilities(
+        server_id=server_id,
+        snapshot=SnapshotSummary.model_validate(snapshot),
+        capabilities=snapshot.capabilities,
+        items=[
+            CapabilityOut(
+                kind=i.kind,
+                name=i.name,
+                title=i.title,
+                description=i.description,
+                definition=i.body,
+            )
+            for i in items
+        ],
+    )
+
+
+@router.get(
+    "/servers/{server_id}/snapshots",
+    summary="Snapshot history, newest first",
+    responses=problem_responses(ServerNotFound),
+)
+async def list_snapshots(
+    server_id: UUID,
+    principal: CapabilitiesRead,
+    session: DbSession,
+    deps: ServerDeps,
+    before: Annotated[int | None, Query(ge=1)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[SnapshotSummary]:
+    rows = await DiscoveryService(session, principal, deps).snapshots_page(
+        server_id, before=before, limit=limit
+    )
+    return [SnapshotSummary.model_validate(r) for r in rows]
+
+
+@router.get(
+    "/servers/{server_id}/snapshots/{a}/diff/{b}",
+    summary="What changed between two snapshots",
+    responses=problem_responses(ServerNotFound, SnapshotNotFound),
+)
+async def diff_snapshots(
+    server_id: UUID,
+    a: Version,
+    b: Version,
+    principal: CapabilitiesRead,
+    session: DbSession,
+    deps: ServerDeps,
+) -> SnapshotDiff:
+    change = await DiscoveryService(session, principal, deps).diff(server_id, a, b)
+    return SnapshotDiff(server_id=server_id, from_version=a, to_version=b, **change)

@@ -1,0 +1,241 @@
+"""Running one discovery: claim it, talk to the server, record a snapshot or a failure.
+
+Safe to run more than once for the same discovery (jobs are at-least-once): a finished
+discovery is skipped, and the snapshot and the final status are written in one transaction
+that holds the discovery row's lock, so a repeated run cannot leave two snapshots.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from uuid import UUID
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sprintconnect.db.tenancy import bind_tenant
+from sprintconnect.discovery.collect import Collected, Limits, collect
+from sprintconnect.discovery.repository import ACTIVE, DiscoveryRepository, SnapshotRepository
+from sprintconnect.discovery.service import _meta, to_item
+from sprintconnect.discovery.snapshot import content_digest, diff, is_empty
+from sprintconnect.egress import policy_from_settings
+from sprintconnect.jobs.context import TaskServices
+from sprintconnect.jobs.outbox import emit
+from sprintconnect.mcp_server import credentials
+from sprintconnect.mcp_server.connector import open_session
+from sprintconnect.mcp_server.failures import GUIDANCE, classify
+from sprintconnect.mcp_server.repository import McpServerRepository
+from sprintconnect.models import CapabilityItem, CapabilitySnapshot, McpServer
+from sprintconnect.organization.repository import OrganizationRepository
+from sprintconnect.secret import SecretNotFound
+
+log = structlog.get_logger(__name__)
+
+
+async def run_discovery(services: TaskServices, *, discovery_id: UUID, org_id: UUID) -> str:
+    """Run (or resume) a discovery; the outcome: skipped, succeeded, failed or timed_out."""
+    runtime = services.runtime
+    settings = runtime.settings
+    sessionmaker = runtime.db.sessionmaker
+    async with sessionmaker() as session, session.begin():
+        await bind_tenant(session, org_id)
+        discovery = await DiscoveryRepository(session).lock(org_id, discovery_id)
+        if discovery is None or discovery.status not in ACTIVE:
+            return "skipped"
+        server = await McpServerRepository(session).get(org_id, discovery.server_id)
+        org = await OrganizationRepository(session).get(org_id)
+        if server is None or org is None:
+            return "skipped"
+        discovery.status, discovery.phase = "in_progress", "connecting"
+        discovery.started_at = discovery.started_at or runtime.clock.now()
+        discovery.attempts += 1
+        session.expunge(server)
+        allowlist = list(org.egress_allowlist)
+    log.info("discovery.started", discovery_id=str(discovery_id), server_id=str(server.id))
+
+    async def on_phase(phase: str) -> None:
+        async with sessionmaker() as phase_session, phase_session.begin():
+            await bind_tenant(phase_session, org_id)
+            await DiscoveryRepository(phase_session).set_phase(discovery_id, phase)
+
+    limits = Limits(
+        max_items=settings.discovery_max_items,
+        max_item_bytes=settings.discovery_max_item_bytes,
+        max_pages=settings.discovery_max_pages,
+    )
+    policy = policy_from_settings(settings, allowlist or None, org_id=org_id)
+    statuses: list[int] = []
+    try:
+        secret = None
+        if server.auth_type != "none":
+            secret = (
+                await services.secrets.get(org_id, credentials.secret_path(server.id))
+            ).reveal()
+        async with (
+            asyncio.timeout(settings.discovery_timeout_seconds),
+            open_session(
+                server,
+                secret,
+                policy,
+                network=services.network,
+                cache=services.tokens,
+                timeout_seconds=min(
+                    settings.mcp_connect_timeout_seconds, settings.discovery_timeout_seconds
+                ),
+                statuses=statuses,
+            ) as mcp,
+        ):
+            collected = await collect(mcp, limits, on_phase)
+    except SecretNotFound:
+        return await _fail(
+            services, org_id, discovery_id, "auth_rejected", "the stored credentials are missing"
+        )
+    except (Exception, BaseExceptionGroup) as exc:
+        failure = classify(exc, statuses=statuses, client_certificate=server.auth_type == "mtls")
+        log.info("discovery.error", error=repr(exc)[:500])
+        return await _fail(services, org_id, discovery_id, failure.reason, failure.message)
+    async with sessionmaker() as session, session.begin():
+        await bind_tenant(session, org_id)
+        return await _record(session, services, org_id, discovery_id, collected)
+
+
+async def _record(
+    session: AsyncSession,
+    services: TaskServices,
+    org_id: UUID,
+    discovery_id: UUID,
+    collected: Collected,
+) -> str:
+    now = services.runtime.clock.now()
+    snapshots = SnapshotRepository(session)
+    discovery = await DiscoveryRepository(session).lock(org_id, discovery_id)
+    if discovery is None or discovery.status not in ACTIVE:
+        return "skipped"  # another run of this job finished it first
+    server = await snapshots.lock_server(org_id, discovery.server_id)
+    assert server is not None
+    latest = await snapshots.latest(org_id, server.id)
+    digest = content_digest(collected.items, collected.server_info, collected.capabilities)
+    if latest is not None and latest.digest == digest and not discovery.force_refresh:
+        await snapshots.confirm(latest.id, now)
+        outcome, version = "unchanged", latest.version
+    else:
+        version = (latest.version + 1) if latest else 1
+        change = None
+        if latest is not None:
+            before = [to_item(i) for i in await snapshots.items(org_id, latest.id)]
+            change = diff(
+                before,
+                collected.items,
+                before_meta=_meta(latest),
+                after_meta={
+                    "protocol_version": collected.protocol_version,
+                    "server_info": collected.server_info,
+                    "capabilities": collected.capabilities,
+                },
+            )
+        await _store(snapshots, org_id, server, version, digest, collected, change, now)
+        outcome = (
+            "first"
+            if latest is None
+            else (
+                "refreshed" if is_empty(change or {}) and (discovery.force_refresh) else "changed"
+            )
+        )
+        if change is not None and not is_empty(change):
+            await emit(
+                session,
+                org_id=org_id,
+                topic="server.capabilities.changed",
+                payload={
+                    "server_id": str(server.id),
+                    "version": version,
+                    "previous_version": latest.version if latest else None,
+                    "added": len(change["added"]),
+                    "removed": len(change["removed"]),
+                    "modified": len(change["modified"]),
+                },
+                key=f"capabilities:{server.id}:{version}",
+            )
+        if change is not None and is_empty(change) and not discovery.force_refresh:
+            outcome = "unchanged"
+    server.status = "active"
+    server.current_snapshot_version = version
+    server.last_discovered_at = now
+    discovery.status, discovery.phase, discovery.outcome = "succeeded", None, outcome
+    discovery.snapshot_version, discovery.finished_at = version, now
+    log.info(
+        "discovery.succeeded",
+        discovery_id=str(discovery_id),
+        outcome=outcome,
+        version=version,
+        items=len(collected.items),
+    )
+    return "succeeded"
+
+
+async def _store(
+    snapshots: SnapshotRepository,
+    org_id: UUID,
+    server: McpServer,
+    version: int,
+    digest: str,
+    collected: Collected,
+    change: dict[str, object] | None,
+    now: object,
+) -> None:
+    snapshot_id = uuid.uuid4()
+    counts: dict[str, int] = {}
+    for item in collected.items:
+        counts[item.kind] = counts.get(item.kind, 0) + 1
+    await snapshots.add(
+        CapabilitySnapshot(
+            id=snapshot_id,
+            org_id=org_id,
+            server_id=server.id,
+            version=version,
+            digest=digest,
+            protocol_version=collected.protocol_version,
+            server_info=collected.server_info,
+            capabilities=collected.capabilities,
+            counts=counts,
+            diff=change,
+            truncation=collected.notes,
+            last_confirmed_at=now,
+        ),
+        [
+            CapabilityItem(
+                org_id=org_id,
+                snapshot_id=snapshot_id,
+                server_id=server.id,
+                kind=item.kind,
+                name=item.name,
+                title=item.title,
+                description=item.description,
+                body=item.body,
+                digest=item.digest,
+            )
+            for item in collected.items
+        ],
+    )
+
+
+async def _fail(
+    services: TaskServices, org_id: UUID, discovery_id: UUID, reason: str, message: str
+) -> str:
+    status = "timed_out" if reason == "timeout" else "failed"
+    async with services.runtime.db.sessionmaker() as session, session.begin():
+        await bind_tenant(session, org_id)
+        discovery = await DiscoveryRepository(session).lock(org_id, discovery_id)
+        if discovery is None or discovery.status not in ACTIVE:
+            return "skipped"
+        discovery.status, discovery.phase, discovery.reason = status, None, reason
+        discovery.error = message[:1000]
+        discovery.finished_at = services.runtime.clock.now()
+        server = await SnapshotRepository(session).lock_server(org_id, discovery.server_id)
+        if server is not None and server.current_snapshot_version is None:
+            server.status = "discovery_failed"
+    log.warning(
+        "discovery.failed", discovery_id=str(discovery_id), reason=reason, guidance=GUIDANCE[reason]
+    )
+    return status

@@ -1,0 +1,1 @@
+"""Background jobs: procrastinate on PostgreSQL, a transactional outbox, and the worker."""

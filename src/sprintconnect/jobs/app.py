@@ -1,0 +1,24 @@
+"""The procrastinate app, connected as the application role."""
+
+from __future__ import annotations
+
+import procrastinate
+from procrastinate import PsycopgConnector
+
+from sprintconnect.db.engine import Database
+from sprintconnect.discovery.tasks import blueprint as discovery_tasks
+
+NAMESPACE = "sc"
+
+
+def conninfo(db: Database) -> str:
+    """The application role's URL in libpq form (procrastinate speaks psycopg directly)."""
+    return db.app_url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def build_job_app(db: Database, *, pool_size: int = 4) -> procrastinate.App:
+    app = procrastinate.App(
+        connector=PsycopgConnector(conninfo=conninfo(db), min_size=1, max_size=pool_size)
+    )
+    app.add_tasks_from(discovery_tasks, namespace=NAMESPACE)
+    return app

@@ -1,0 +1,86 @@
+"""Running jobs in a process: the procrastinate worker, the outbox relay, stalled-job recovery.
+
+``sprintconnect worker`` runs one of these; ``sprintconnect serve`` runs one in-process when
+``SPRINTCONNECT_INPROCESS_WORKER`` is on (the default for a single machine).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import procrastinate
+import structlog
+
+from sprintconnect.jobs import context
+from sprintconnect.jobs.app import build_job_app
+from sprintconnect.jobs.context import TaskServices
+from sprintconnect.jobs.outbox import relay_once
+
+log = structlog.get_logger(__name__)
+
+
+class JobRunner:
+    def __init__(self, services: TaskServices) -> None:
+        self.services = services
+        settings = services.runtime.settings
+        self.settings = settings
+        self.app: procrastinate.App = build_job_app(services.runtime.db)
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        context.install(self.services)
+        await self.app.open_async()
+        self._tasks = [
+            asyncio.create_task(self._worker(), name="procrastinate-worker"),
+            asyncio.create_task(self._relay(), name="outbox-relay"),
+            asyncio.create_task(self._recover_stalled(), name="stalled-jobs"),
+        ]
+        log.info("jobs.started", concurrency=self.settings.worker_concurrency)
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks = []
+        await self.app.close_async()
+        log.info("jobs.stopped")
+
+    async def _worker(self) -> None:
+        await self.app.run_worker_async(
+            concurrency=self.settings.worker_concurrency,
+            install_signal_handlers=False,
+            update_heartbeat_interval=self.settings.worker_heartbeat_seconds,
+            stalled_worker_timeout=self.settings.worker_stalled_seconds,
+            delete_jobs="never",
+            shutdown_graceful_timeout=10,
+        )
+
+    async def _relay(self) -> None:
+        sessionmaker = self.services.runtime.db.sessionmaker
+        while True:
+            try:
+                moved = await relay_once(sessionmaker)
+            except Exception:  # keep relaying; the next round retries what was not committed
+                log.exception("outbox.relay_failed")
+                moved = 0
+            if not moved:
+                await asyncio.sleep(self.settings.outbox_poll_seconds)
+
+    async def _recover_stalled(self) -> None:
+        """Jobs whose worker stopped heartbeating (killed, host lost) run again elsewhere."""
+        manager = self.app.job_manager
+        while True:
+            await asyncio.sleep(self.settings.worker_stalled_seconds / 2)
+            try:
+                stalled = await manager.get_stalled_jobs(
+                    seconds_since_heartbeat=self.settings.worker_stalled_seconds
+                )
+                for job in stalled:
+                    log.warning("jobs.stalled_retry", job_id=job.id, task=job.task_name)
+                    await manager.retry_job(job)
+                await manager.prune_stalled_workers(self.settings.worker_stalled_seconds)
+            except Exception:
+                log.exception("jobs.stalled_check_failed")
