@@ -6,11 +6,14 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# MCP servers from npm that tests run; `npm ci` again whenever the pin or the lockfile moves.
+NPM_DIR := tests/npm
+NPM_STAMP := $(NPM_DIR)/node_modules/.sprintconnect-installed
 SPRINTCONNECT_HOST ?= 127.0.0.1
 SPRINTCONNECT_PORT ?= 8000
 export SPRINTCONNECT_HOST SPRINTCONNECT_PORT
 
-.PHONY: run test lint typecheck pytest install bench clean help
+.PHONY: run test lint typecheck pytest install npm-test-servers bench clean help
 
 help:
 	@echo "make run    set up and start SprintConnect on $(SPRINTCONNECT_HOST):$(SPRINTCONNECT_PORT)"
@@ -26,6 +29,17 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+# Without npm the suite still runs: the tests that need these servers skip, or fail where
+# SPRINTCONNECT_TEST_REQUIRE_SERVICES=1 (CI) says every service must be there.
+$(NPM_STAMP): $(NPM_DIR)/package.json $(NPM_DIR)/package-lock.json $(NPM_DIR)/.npmrc
+	@if command -v npm >/dev/null 2>&1; then \
+	  cd $(NPM_DIR) && npm ci --ignore-scripts --no-audit --no-fund && touch node_modules/.sprintconnect-installed; \
+	else \
+	  echo "warning: npm not found; tests against npm MCP servers will be skipped" >&2; \
+	fi
+
+npm-test-servers: $(NPM_STAMP)
+
 run: $(STAMP)
 	$(BIN)/sprintconnect migrate
 	$(BIN)/sprintconnect serve --host $(SPRINTCONNECT_HOST) --port $(SPRINTCONNECT_PORT)
@@ -37,7 +51,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+pytest: $(STAMP) $(NPM_STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 test: lint typecheck pytest
@@ -46,4 +60,4 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache $(NPM_DIR)/node_modules

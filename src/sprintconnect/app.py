@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from sprintconnect import __version__
 from sprintconnect.api_key.endpoints import router as api_key_router
 from sprintconnect.authz.factory import build_authorizer
+from sprintconnect.catalog.endpoints import router as catalog_router
 from sprintconnect.config import Settings
 from sprintconnect.discovery.endpoints import router as discovery_router
 from sprintconnect.handlers import install_error_handlers
@@ -19,6 +20,7 @@ from sprintconnect.identity.endpoints import router as identity_router
 from sprintconnect.identity.ratelimit import RateLimiter
 from sprintconnect.jobs.context import TaskServices
 from sprintconnect.jobs.runner import JobRunner
+from sprintconnect.kit.cache import build_cache
 from sprintconnect.mcp_server.connector import Network, TokenCache
 from sprintconnect.mcp_server.endpoints import router as server_router
 from sprintconnect.middleware import BodyLimitMiddleware, RequestContextMiddleware
@@ -62,6 +64,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         app.state.authorizer = build_authorizer(settings)
         app.state.secret_store = build_secret_store(rt)
         app.state.token_cache = TokenCache()
+        app.state.search_cache = build_cache(redis_url)
         runner = None
         if settings.inprocess_worker:
             runner = JobRunner(
@@ -80,6 +83,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             if runner is not None:
                 await runner.stop()
             await app.state.secret_store.close()
+            await app.state.search_cache.close()
             if owned:
                 await rt.db.dispose()
 
@@ -98,6 +102,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(policy_router)
     app.include_router(server_router)
     app.include_router(discovery_router)
+    app.include_router(catalog_router)
     # Innermost of ours: it sees bodies after the size limit, inside the request context.
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

@@ -25,9 +25,11 @@ def unique(prefix: str = "srv") -> str:
 async def register(
     client: httpx.AsyncClient, tenant: Tenant, expect: int = 201, **body: Any
 ) -> dict[str, Any]:
-    """POST a server (a public URL and a unique name unless given); the answer's JSON."""
+    """POST a server (a public URL, a unique name, no auto-discovery unless given)."""
     body.setdefault("name", unique())
     body.setdefault("url", PUBLIC_URL)
+    # Discovery is its own feature with its own tests; registry tests leave it off.
+    body.setdefault("auto_discover", False)
     response = await client.post(SERVERS, json=body, headers=tenant.headers)
     assert response.status_code == expect, response.text
     result: dict[str, Any] = response.json()

@@ -192,14 +192,18 @@ async def test_production_is_hidden_from_a_member_without_servers_production(
     assert await list_all(client, viewer.headers, environment="production") == []
     denied = await client.get(f"{SERVERS}/{fleet['gamma']}", headers=viewer.headers)
     assert_problem(denied, 403, "policy-denied")
-    assert (await client.get(f"{SERVERS}/{fleet['alpha']}", headers=viewer.headers)).status_code == 200
+    assert (
+        await client.get(f"{SERVERS}/{fleet['alpha']}", headers=viewer.headers)
+    ).status_code == 200
     # The viewer may read but not change anything.
     assert (
         await client.patch(
             f"{SERVERS}/{fleet['alpha']}", json={"description": "x"}, headers=viewer.headers
         )
     ).status_code == 403
-    assert (await client.delete(f"{SERVERS}/{fleet['beta']}", headers=viewer.headers)).status_code == 403
+    assert (
+        await client.delete(f"{SERVERS}/{fleet['beta']}", headers=viewer.headers)
+    ).status_code == 403
     assert (
         await client.post(f"{SERVERS}/{fleet['alpha']}/connection-check", headers=viewer.headers)
     ).status_code == 403

@@ -287,9 +287,7 @@ INVALID_BODIES: list[tuple[str, dict[str, Any]]] = [
 ]
 
 
-async def _nothing_created(
-    client: httpx.AsyncClient, tenant: Tenant, admin_engine: Engine
-) -> None:
+async def _nothing_created(client: httpx.AsyncClient, tenant: Tenant, admin_engine: Engine) -> None:
     listed = (await client.get(SERVERS, headers=tenant.headers)).json()
     assert listed["items"] == []
     assert server_audit(admin_engine, tenant.org_id) == []
@@ -327,13 +325,23 @@ def _mtls(material: MtlsMaterial, **override: str) -> dict[str, Any]:
     ("override", "field"),
     [
         ({"client_cert_pem": "not a certificate"}, "client_cert_pem"),
-        ({"client_cert_pem": "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"}, "client_cert_pem"),
+        (
+            {"client_cert_pem": "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"},
+            "client_cert_pem",
+        ),
         ({"client_key_pem": "not a key"}, "client_key_pem"),
         ("stranger_key", "client_key_pem"),
         ("encrypted_key", "client_key_pem"),
         ({"ca_bundle_pem": "not a bundle"}, "ca_bundle_pem"),
     ],
-    ids=["cert garbage", "cert bad base64", "key garbage", "key of another cert", "key encrypted", "ca garbage"],
+    ids=[
+        "cert garbage",
+        "cert bad base64",
+        "key garbage",
+        "key of another cert",
+        "key encrypted",
+        "ca garbage",
+    ],
 )
 async def test_bad_mtls_material_is_422_naming_the_field(
     client: httpx.AsyncClient,
@@ -350,7 +358,11 @@ async def test_bad_mtls_material_is_422_naming_the_field(
     assert isinstance(override, dict)
     response = await client.post(
         SERVERS,
-        json={"name": unique(), "url": "https://mcp.example.com/mcp", "auth": _mtls(mtls_material, **override)},
+        json={
+            "name": unique(),
+            "url": "https://mcp.example.com/mcp",
+            "auth": _mtls(mtls_material, **override),
+        },
         headers=tenant.headers,
     )
     problem = assert_problem(response, 422, "validation-failed")
@@ -379,7 +391,9 @@ async def test_a_body_over_the_size_limit_is_413(
     big = "x" * (runtime.settings.max_body_bytes + 1)
     response = await client.post(
         SERVERS,
-        content=b'{"name": "big", "url": "https://a.example/", "description": "' + big.encode() + b'"}',
+        content=b'{"name": "big", "url": "https://a.example/", "description": "'
+        + big.encode()
+        + b'"}',
         headers={**tenant.headers, "content-type": "application/json"},
     )
     assert_problem(response, 413, "payload-too-large")
@@ -410,7 +424,7 @@ async def test_names_are_unique_per_org_and_environment_ignoring_case(
     assert secret_rows(admin_engine, tenant.org_id) == {}
     assert len(server_audit(admin_engine, tenant.org_id)) == 1
     # Another environment may use the name; so may another organization (see test_tenancy).
-    elsewhere = (await register(client, tenant, name="weather", environment="production"))
+    elsewhere = await register(client, tenant, name="weather", environment="production")
     assert elsewhere["server"]["name"] == "weather"
     # Surrounding whitespace does not make a different name.
     assert_problem(
@@ -528,12 +542,10 @@ async def test_a_member_without_production_cannot_register_there(
 
 async def test_unauthenticated_requests_are_401(client: httpx.AsyncClient) -> None:
     assert_problem(await client.get(SERVERS), 401)
-    assert_problem(
-        await client.post(SERVERS, json={"name": "x", "url": "https://a.example/"}), 401
-    )
+    assert_problem(await client.post(SERVERS, json={"name": "x", "url": "https://a.example/"}), 401)
 
 
-async def test_secret_store_forgets_nothing_it_was_not_given(
+async def test_no_secret_is_stored_without_credentials(
     client: httpx.AsyncClient, app: FastAPI, tenant: Tenant
 ) -> None:
     server_id = await registered_id(client, tenant)  # auth none: nothing to store

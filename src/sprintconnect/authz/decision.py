@@ -68,6 +68,9 @@ class Decision:
     errors: tuple[str, ...] = ()
     obligations: tuple[str, ...] = ()
     decision_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    # The PDP itself failed (raised, timed out, answered nonsense): not a policy's "no" but
+    # no answer at all. Callers that filter lists must fail the whole request on this.
+    failed: bool = False
 
     @classmethod
     def deny(cls, *errors: str, reasons: tuple[str, ...] = ()) -> Decision:

@@ -72,7 +72,10 @@ class Authorizer:
                 raise TypeError("the PDP answered a different number of decisions")
         except Exception as exc:  # fail closed: whatever went wrong, the answer is no
             reason = "pdp_timeout" if isinstance(exc, TimeoutError) else "pdp_error"
-            answers = [Decision.deny(f"{reason}: {type(exc).__name__}") for _ in gated]
+            answers = [
+                Decision(allowed=False, errors=(f"{reason}: {type(exc).__name__}",), failed=True)
+                for _ in gated
+            ]
         by_request = dict(zip(map(id, gated), answers, strict=True))
         decisions = [
             by_request.get(id(r)) or Decision.deny(reasons=("base:rbac",)) for r in requests

@@ -14,6 +14,7 @@ from uuid import UUID
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from sprintconnect.catalog.repository import CatalogRepository
 from sprintconnect.db.tenancy import bind_tenant
 from sprintconnect.discovery.collect import Collected, Limits, collect
 from sprintconnect.discovery.repository import ACTIVE, DiscoveryRepository, SnapshotRepository
@@ -159,6 +160,10 @@ async def _record(
             )
         if change is not None and is_empty(change) and not discovery.force_refresh:
             outcome = "unchanged"
+    if outcome != "unchanged":
+        snapshot = await snapshots.by_version(org_id, server.id, version)
+        assert snapshot is not None
+        await CatalogRepository(session).replace_server(org_id, server.id, version, snapshot.id)
     server.status = "active"
     server.current_snapshot_version = version
     server.last_discovered_at = now

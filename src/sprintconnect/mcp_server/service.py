@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sprintconnect import audit
 from sprintconnect.authz.decision import Resource
 from sprintconnect.authz.service import Authorizer, authorize, request_for
+from sprintconnect.catalog.repository import CatalogRepository
 from sprintconnect.config import Settings
 from sprintconnect.egress import EgressPolicy, check_url, policy_from_settings
 from sprintconnect.errors import Conflict, NotFound, PermissionDenied
@@ -204,13 +205,19 @@ class McpServerService:
         ):
             if field in changes and changes[field] is None:
                 changes.pop(field)
-        before = {"environment": server.environment, "name": server.name}
+        if "environment" in changes or "name" in changes:
+            # Before anything changes: a query would autoflush a clashing row into the index.
+            await self._name_free(
+                changes.get("environment", server.environment),
+                changes.get("name", server.name),
+                server.id,
+            )
+        before = server_resource(server).attrs
         for field, value in changes.items():
             setattr(server, field, value)
-        if "environment" in changes or "name" in changes:
-            await self._name_free(server.environment, server.name, server.id)
-        if server.environment != before["environment"]:
-            await self._authorize("servers:write", server)  # may it live where it goes?
+        if server_resource(server).attrs != before:
+            # Policies decide on name, environment and tags: may it become what it becomes?
+            await self._authorize("servers:write", server)
         details: dict[str, object] = {"changed": sorted(changes)}
         if data.auth is not None:
             await self._replace_credentials(server, data)
@@ -247,6 +254,8 @@ class McpServerService:
     async def _audit(
         self, tag: audit.AuditTag, server: McpServer, details: dict[str, object]
     ) -> None:
+        # Every audited change to a server can change what a search finds.
+        await CatalogRepository(self.session).bump(self.org_id)
         await audit.record(
             self.session,
             tag,

@@ -4,6 +4,7 @@ from sprintconnect.models.access import PolicyVersion, Role, RoleAssignment
 from sprintconnect.models.api_key import ApiKey
 from sprintconnect.models.audit import AuditEvent
 from sprintconnect.models.base import Base
+from sprintconnect.models.catalog import ServerCapability
 from sprintconnect.models.discovery import CapabilityItem, CapabilitySnapshot, Discovery
 from sprintconnect.models.idempotency import IdempotencyKey
 from sprintconnect.models.mcp_server import McpServer
@@ -28,6 +29,7 @@ __all__ = [
     "Role",
     "RoleAssignment",
     "SecretDataKey",
+    "ServerCapability",
     "StoredSecret",
     "User",
 ]

@@ -1,0 +1,1 @@
+"""Finding servers by capability: the search API over each server's latest snapshot."""

@@ -1,0 +1,227 @@
+"""SQL for the catalog: keeping it current, and the exact and fuzzy matches.
+
+Every statement starts from one organization's rows (``org_id`` leads every index), so a
+search reads that tenant's servers only, whatever the size of the whole platform.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sprintconnect.models import CapabilityItem, McpServer, Organization, ServerCapability
+
+
+@dataclass(frozen=True)
+class Filters:
+    environment: str | None = None
+    tags: tuple[str, ...] = ()
+    status: str | None = None
+
+
+@dataclass(frozen=True)
+class Hit:
+    server_id: UUID
+    item_id: UUID
+    term: int
+    score: float
+
+
+_SERVER_FILTERS = """
+    AND (CAST(:environment AS text) IS NULL OR s.environment = :environment)
+    AND (s.tags @> CAST(:tags AS text[]))
+    AND (CAST(:status AS text) IS NULL OR s.status = :status)
+    AND (CAST(:kind AS text) IS NULL OR c.kind = :kind)
+"""
+
+_EXACT = text(
+    f"""
+    SELECT c.server_id, c.item_id, array_position(CAST(:terms AS text[]), c.name) - 1 AS term,
+           1.0 AS score
+    FROM server_capabilities c JOIN mcp_servers s ON s.id = c.server_id AND s.org_id = c.org_id
+    WHERE c.org_id = :org AND c.name = ANY(CAST(:terms AS text[])) {_SERVER_FILTERS}
+    """
+)
+
+# A term matches a name exactly (1.0), as a substring (0.9), or by trigram word similarity
+# (typos); descriptions count at 0.6 of their similarity.
+_FUZZY = text(
+    f"""
+    WITH terms AS (
+        SELECT t, ord - 1 AS term FROM unnest(CAST(:terms AS text[])) WITH ORDINALITY AS u(t, ord)
+    ), scored AS (
+        SELECT c.server_id, c.item_id, terms.term,
+               greatest(
+                   CASE WHEN lower(c.name) = terms.t THEN 1.0
+                        WHEN strpos(lower(c.name), terms.t) > 0 THEN 0.9
+                        ELSE 0 END,
+                   word_similarity(terms.t, lower(c.name)),
+                   0.6 * word_similarity(terms.t, lower(coalesce(c.description, '')))
+               ) AS score
+        FROM server_capabilities c
+        JOIN mcp_servers s ON s.id = c.server_id AND s.org_id = c.org_id
+        CROSS JOIN terms
+        WHERE c.org_id = :org {_SERVER_FILTERS}
+    )
+    SELECT server_id, item_id, term, score FROM scored WHERE score >= :threshold
+    ORDER BY score DESC
+    LIMIT :max_hits
+    """
+)
+
+_ROWS = text(
+    f"""
+    SELECT c.server_id, c.item_id, c.name, c.description
+    FROM server_capabilities c JOIN mcp_servers s ON s.id = c.server_id AND s.org_id = c.org_id
+    WHERE c.org_id = :org {_SERVER_FILTERS}
+    LIMIT :max_rows
+    """
+)
+
+_BROWSE = text(
+    """
+    SELECT s.id FROM mcp_servers s
+    WHERE s.org_id = :org
+      AND (CAST(:environment AS text) IS NULL OR s.environment = :environment)
+      AND (s.tags @> CAST(:tags AS text[]))
+      AND (CAST(:status AS text) IS NULL OR s.status = :status)
+    ORDER BY lower(s.name), s.id
+    LIMIT :max_rows
+    """
+)
+
+
+def _params(org_id: UUID, filters: Filters, kind: str | None) -> dict[str, Any]:
+    return {
+        "org": org_id,
+        "environment": filters.environment,
+        "tags": list(filters.tags),
+        "status": filters.status,
+        "kind": kind,
+    }
+
+
+class CatalogRepository:
+    _trigram: bool | None = None
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def has_trigram(self) -> bool:
+        if CatalogRepository._trigram is None:
+            found = await self.session.scalar(
+                text("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")
+            )
+            CatalogRepository._trigram = found is not None
+        return CatalogRepository._trigram
+
+    async def generation(self, org_id: UUID) -> int:
+        value = await self.session.scalar(
+            select(Organization.catalog_generation).where(Organization.id == org_id)
+        )
+        return int(value or 0)
+
+    async def bump(self, org_id: UUID) -> None:
+        """Mark everything cached about this organization's catalog as stale."""
+        await self.session.execute(
+            update(Organization)
+            .where(Organization.id == org_id)
+            .values(catalog_generation=Organization.catalog_generation + 1)
+        )
+
+    async def replace_server(
+        self, org_id: UUID, server_id: UUID, version: int, snapshot_id: UUID
+    ) -> None:
+        """The server's catalog entries become exactly the items of this snapshot."""
+        await self.session.execute(
+            delete(ServerCapability).where(
+                ServerCapability.org_id == org_id, ServerCapability.server_id == server_id
+            )
+        )
+        await self.session.execute(
+            insert(ServerCapability).from_select(
+                [
+                    "id",
+                    "org_id",
+                    "server_id",
+                    "item_id",
+                    "snapshot_version",
+                    "kind",
+                    "name",
+                    "description",
+                ],
+                select(
+                    text("gen_random_uuid()"),
+                    CapabilityItem.org_id,
+                    CapabilityItem.server_id,
+                    CapabilityItem.id,
+                    text(str(int(version))),
+                    CapabilityItem.kind,
+                    CapabilityItem.name,
+                    CapabilityItem.description,
+                ).where(CapabilityItem.org_id == org_id, CapabilityItem.snapshot_id == snapshot_id),
+            )
+        )
+        await self.bump(org_id)
+
+    async def exact(
+        self, org_id: UUID, terms: Sequence[str], kind: str | None, filters: Filters
+    ) -> list[Hit]:
+        rows = await self.session.execute(
+            _EXACT, {**_params(org_id, filters, kind), "terms": list(terms)}
+        )
+        return [Hit(r.server_id, r.item_id, int(r.term), float(r.score)) for r in rows]
+
+    async def fuzzy(
+        self,
+        org_id: UUID,
+        terms: Sequence[str],
+        kind: str | None,
+        filters: Filters,
+        *,
+        threshold: float,
+        max_hits: int,
+    ) -> list[Hit]:
+        rows = await self.session.execute(
+            _FUZZY,
+            {
+                **_params(org_id, filters, kind),
+                "terms": list(terms),
+                "threshold": threshold,
+                "max_hits": max_hits,
+            },
+        )
+        return [Hit(r.server_id, r.item_id, int(r.term), float(r.score)) for r in rows]
+
+    async def rows(
+        self, org_id: UUID, kind: str | None, filters: Filters, *, max_rows: int
+    ) -> list[Any]:
+        result = await self.session.execute(
+            _ROWS, {**_params(org_id, filters, kind), "max_rows": max_rows}
+        )
+        return list(result.all())
+
+    async def browse(self, org_id: UUID, filters: Filters, *, max_rows: int) -> list[UUID]:
+        result = await self.session.execute(
+            _BROWSE, {**_params(org_id, filters, None), "max_rows": max_rows}
+        )
+        return [r.id for r in result]
+
+    async def servers(self, org_id: UUID, ids: Sequence[UUID]) -> dict[UUID, McpServer]:
+        if not ids:
+            return {}
+        stmt = select(McpServer).where(McpServer.org_id == org_id, McpServer.id.in_(ids))
+        return {s.id: s for s in (await self.session.scalars(stmt)).all()}
+
+    async def items(self, org_id: UUID, ids: Sequence[UUID]) -> dict[UUID, CapabilityItem]:
+        if not ids:
+            return {}
+        stmt = select(CapabilityItem).where(
+            CapabilityItem.org_id == org_id, CapabilityItem.id.in_(ids)
+        )
+        return {i.id: i for i in (await self.session.scalars(stmt)).all()}
