@@ -1,22 +1,33 @@
-"""Run every benchmark, or the ones named: ``python -m benchmarks authz``."""
+"""Run every benchmark, or the ones named: ``python -m benchmarks authz``.
+
+Options after one benchmark's name go to it: ``python -m benchmarks discovery --servers 20``.
+"""
 
 from __future__ import annotations
 
 import importlib
 import sys
 
-BENCHMARKS = {"authz": "benchmarks.authz_decision"}
+BENCHMARKS = {"authz": "benchmarks.authz_decision", "discovery": "benchmarks.discovery"}
 
 
 def main(argv: list[str]) -> int:
-    names = argv or list(BENCHMARKS)
+    split = next((i for i, a in enumerate(argv) if a.startswith("-")), len(argv))
+    names, options = argv[:split] or list(BENCHMARKS), argv[split:]
     unknown = [n for n in names if n not in BENCHMARKS]
     if unknown:
         print(f"unknown benchmarks: {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
         return 2
+    if options and len(names) != 1:
+        print("options go to one benchmark: name it first, e.g. discovery --servers 20")
+        return 2
     for name in names:
         print(f"== {name} ==", flush=True)
-        importlib.import_module(BENCHMARKS[name]).main()
+        module = importlib.import_module(BENCHMARKS[name])
+        if options:
+            module.main(options)
+        else:
+            module.main()
     return 0
 
 

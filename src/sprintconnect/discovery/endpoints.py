@@ -24,6 +24,7 @@ from sprintconnect.discovery.service import (
 )
 from sprintconnect.errors import problem_responses
 from sprintconnect.identity.deps import CapabilitiesRead, ServersRead, ServersWrite
+from sprintconnect.kit.pagination import INT4_MAX
 from sprintconnect.kit.responses import AUTHENTICATED
 from sprintconnect.mcp_server.deps import ServerDeps
 from sprintconnect.mcp_server.service import ServerNotFound
@@ -93,7 +94,9 @@ async def get_capabilities(
     principal: CapabilitiesRead,
     session: DbSession,
     deps: ServerDeps,
-    version: Annotated[int | None, Query(ge=1, description="An earlier snapshot.")] = None,
+    version: Annotated[
+        int | None, Query(ge=1, le=INT4_MAX, description="An earlier snapshot.")
+    ] = None,
 ) -> Capabilities:
     snapshot, items = await DiscoveryService(session, principal, deps).snapshot(server_id, version)
     return Capabilities(
@@ -123,7 +126,7 @@ async def list_snapshots(
     principal: CapabilitiesRead,
     session: DbSession,
     deps: ServerDeps,
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: Annotated[int | None, Query(ge=1, le=INT4_MAX)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[SnapshotSummary]:
     rows = await DiscoveryService(session, principal, deps).snapshots_page(

@@ -17,6 +17,8 @@ T = TypeVar("T")
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+# The largest value a PostgreSQL integer column holds: bigger numbers are 422, not a 500.
+INT4_MAX = 2_147_483_647
 
 
 class Page(BaseModel, Generic[T]):

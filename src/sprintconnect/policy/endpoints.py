@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query, Request, status
 from sprintconnect.db.session import DbSession, RuntimeDep
 from sprintconnect.errors import problem_responses
 from sprintconnect.identity.deps import PoliciesRead, PoliciesWrite
+from sprintconnect.kit.pagination import INT4_MAX
 from sprintconnect.kit.responses import AUTHENTICATED
 from sprintconnect.policy.schemas import (
     DryRun,
@@ -51,7 +52,9 @@ async def publish_policy(
 async def list_versions(
     principal: PoliciesRead,
     session: DbSession,
-    before: Annotated[int | None, Query(ge=1, description="Versions older than this.")] = None,
+    before: Annotated[
+        int | None, Query(ge=1, le=INT4_MAX, description="Versions older than this.")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[PolicyVersionOut]:
     return await PolicyService(session, principal).page(before=before, limit=limit)

@@ -8,6 +8,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sprintconnect.kit.pagination import INT4_MAX
+
 EXAMPLE_POLICY = """@id("office-hours")
 forbid (principal, action == Action::"servers:write", resource)
 unless { context.minute_of_day >= 540 && context.minute_of_day < 1080 };"""
@@ -47,7 +49,9 @@ class PolicyPublish(BaseModel):
 class PolicyRollback(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    version: int = Field(ge=1, description="The version whose text becomes current again.")
+    version: int = Field(
+        ge=1, le=INT4_MAX, description="The version whose text becomes current again."
+    )
     comment: str | None = Field(default=None, max_length=1000)
 
 
