@@ -15,7 +15,6 @@ from sprintconnect.runtime import Runtime, build_runtime
 from tests import services
 from tests.conftest import make_settings
 
-
 # Expression indexes alembic cannot compare, and one that exists only with pg_trgm.
 OPTIONAL_INDEXES = {"ix_server_capabilities_name_trgm", "ix_server_capabilities_fts"}
 

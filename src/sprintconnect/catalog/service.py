@@ -28,9 +28,8 @@ from sprintconnect.catalog.schemas import (
 from sprintconnect.errors import InvalidCursor
 from sprintconnect.identity.principal import Principal
 from sprintconnect.kit.cache import JsonCache
-from sprintconnect.mcp_server.credentials import summary
-from sprintconnect.mcp_server.schemas import Server
 from sprintconnect.mcp_server.service import server_resource
+from sprintconnect.mcp_server.views import server_out
 from sprintconnect.models import CapabilityItem, McpServer
 
 FUZZY_THRESHOLD = 0.5
@@ -73,25 +72,6 @@ class Candidate:
         if not self.hits:
             return 1.0
         return round(sum(max(h.score for h in hs) for hs in self.hits.values()) / len(self.hits), 4)
-
-
-def _server_out(server: McpServer) -> Server:
-    return Server(
-        id=server.id,
-        name=server.name,
-        description=server.description,
-        url=server.url,
-        transport=server.transport,
-        environment=server.environment,
-        tags=list(server.tags),
-        status=server.status,
-        auth=summary(server),
-        health_check_interval_seconds=server.health_check_interval_seconds,
-        auto_discover=server.auto_discover,
-        created_at=server.created_at,
-        updated_at=server.updated_at,
-        created_by_user_id=server.created_by_user_id,
-    )
 
 
 def _capability_resource(item: CapabilityItem, server: McpServer) -> Resource:
@@ -303,7 +283,7 @@ class CatalogSearch:
                     )
             results.append(
                 SearchResult(
-                    server=_server_out(c.server),
+                    server=server_out(c.server),
                     score=c.score,
                     capabilities=matched,
                     health=Health(),

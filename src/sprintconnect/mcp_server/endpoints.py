@@ -35,29 +35,10 @@ from sprintconnect.mcp_server.service import (
     ServerNotFound,
     ServerQuotaExceeded,
 )
-from sprintconnect.models import McpServer
+from sprintconnect.mcp_server.views import server_out
 from sprintconnect.secret import SecretNotFound
 
 router = APIRouter(prefix="/api/v1/servers", tags=["MCP servers"], responses=AUTHENTICATED)
-
-
-def _out(server: McpServer) -> Server:
-    return Server(
-        id=server.id,
-        name=server.name,
-        description=server.description,
-        url=server.url,
-        transport=server.transport,
-        environment=server.environment,
-        tags=list(server.tags),
-        status=server.status,
-        auth=credentials.summary(server),
-        health_check_interval_seconds=server.health_check_interval_seconds,
-        auto_discover=server.auto_discover,
-        created_at=server.created_at,
-        updated_at=server.updated_at,
-        created_by_user_id=server.created_by_user_id,
-    )
 
 
 @router.post(
@@ -89,7 +70,7 @@ async def register_server(
         steps.append(f"Capability discovery is queued: GET /api/v1/discoveries/{discovery.id}")
     else:
         steps.append(f"Start capability discovery: POST /api/v1/servers/{server.id}/discoveries")
-    return ServerRegistered(server=_out(server), next_steps=steps)
+    return ServerRegistered(server=server_out(server), next_steps=steps)
 
 
 @router.get(
@@ -119,7 +100,7 @@ async def list_servers(
         filters, sort=sort, cursor=cursor, limit=limit
     )
     return ServerPage(
-        items=[_out(s) for s in rows], next_cursor=next_cursor, removed_by_policy=removed
+        items=[server_out(s) for s in rows], next_cursor=next_cursor, removed_by_policy=removed
     )
 
 
@@ -129,7 +110,7 @@ async def list_servers(
 async def get_server(
     server_id: UUID, principal: ServersRead, session: DbSession, deps: ServerDeps
 ) -> Server:
-    return _out(await McpServerService(session, principal, deps).get(server_id))
+    return server_out(await McpServerService(session, principal, deps).get(server_id))
 
 
 @router.patch(
@@ -146,7 +127,7 @@ async def update_server(
     session: DbSession,
     deps: ServerDeps,
 ) -> Server:
-    return _out(await McpServerService(session, principal, deps).update(server_id, body))
+    return server_out(await McpServerService(session, principal, deps).update(server_id, body))
 
 
 @router.delete(

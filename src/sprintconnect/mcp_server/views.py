@@ -1,0 +1,26 @@
+"""How a registered server is shown: every field, and credentials only as a summary."""
+
+from __future__ import annotations
+
+from sprintconnect.mcp_server import credentials
+from sprintconnect.mcp_server.schemas import Server
+from sprintconnect.models import McpServer
+
+
+def server_out(server: McpServer) -> Server:
+    return Server(
+        id=server.id,
+        name=server.name,
+        description=server.description,
+        url=server.url,
+        transport=server.transport,
+        environment=server.environment,
+        tags=list(server.tags),
+        status=server.status,
+        auth=credentials.summary(server),
+        health_check_interval_seconds=server.health_check_interval_seconds,
+        auto_discover=server.auto_discover,
+        created_at=server.created_at,
+        updated_at=server.updated_at,
+        created_by_user_id=server.created_by_user_id,
+    )
