@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,14 +37,26 @@ def _dump(model: Any) -> dict[str, Any]:
     return dumped
 
 
+@functools.cache
+def _meta_validator(validator_class: Any) -> Any:
+    """A validator of schemas themselves, built once per JSON Schema draft."""
+    return validator_class(validator_class.META_SCHEMA)
+
+
+@functools.lru_cache(maxsize=4096)
+def _problem_of(canonical_schema: str) -> str | None:
+    schema = json.loads(canonical_schema)
+    validator_class = jsonschema.validators.validator_for(schema)
+    error = jsonschema.exceptions.best_match(_meta_validator(validator_class).iter_errors(schema))
+    return str(error.message)[:300] if error is not None else None
+
+
 def _schema_problem(schema: Any) -> str | None:
+    """Why a tool's schema is not a valid JSON Schema, if it is not (cached: servers repeat
+    the same schemas, and checking one against its meta-schema is the costly part)."""
     if not isinstance(schema, dict):
         return "not an object"
-    try:
-        jsonschema.validators.validator_for(schema).check_schema(schema)
-    except jsonschema.SchemaError as exc:
-        return str(exc.message)[:300]
-    return None
+    return _problem_of(json.dumps(schema, sort_keys=True))
 
 
 Phase = Callable[[str], Awaitable[None]]

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,7 +45,9 @@ class DiscoveryRepository:
             .values(**values)
             .on_conflict_do_nothing(
                 index_elements=["server_id"],
-                index_where=Discovery.status.in_(ACTIVE),
+                # A literal predicate: bound parameters here stop matching the partial index
+                # once psycopg prepares the statement (after a few runs on one connection).
+                index_where=text("status IN ('queued', 'in_progress')"),
             )
             .returning(Discovery.id)
         )

@@ -7,6 +7,7 @@ network backend resolves, checks and pins each new connection (see ``_backend``)
 
 from __future__ import annotations
 
+import functools
 import ssl
 from collections.abc import Callable, Mapping
 
@@ -44,10 +45,16 @@ async def admit(
         await spend(policy)
 
 
-def _verified(
-    verify: ssl.SSLContext | None, default: Callable[[], ssl.SSLContext]
-) -> ssl.SSLContext:
-    context = default() if verify is None else verify
+@functools.cache
+def _default_context(library: str) -> ssl.SSLContext:
+    """One verifying context per library per process: loading the CA bundle costs ~20 ms,
+    and a context may be shared by every client that does not bring its own."""
+    make = httpx2.create_ssl_context if library == "httpx2" else httpx.create_ssl_context
+    return make(trust_env=False)
+
+
+def _verified(verify: ssl.SSLContext | None, library: str) -> ssl.SSLContext:
+    context = _default_context(library) if verify is None else verify
     # Pinning connects to an address; only hostname verification ties it back to the URL.
     if not context.check_hostname or context.verify_mode != ssl.CERT_REQUIRED:
         raise ValueError("the egress guard needs certificate and host name verification")
@@ -66,7 +73,7 @@ class GuardedTransport(httpx2.AsyncHTTPTransport):
         verify: ssl.SSLContext | None = None,
         limits: httpx2.Limits | None = None,
     ) -> None:
-        context = _verified(verify, lambda: httpx2.create_ssl_context(trust_env=False))
+        context = _verified(verify, "httpx2")
         limits = limits or httpx2.Limits(max_connections=100, max_keepalive_connections=20)
         super().__init__(verify=context, trust_env=False, limits=limits)
         self.policy = policy
@@ -98,7 +105,7 @@ class HttpxGuardedTransport(httpx.AsyncHTTPTransport):
         verify: ssl.SSLContext | None = None,
         limits: httpx.Limits | None = None,
     ) -> None:
-        context = _verified(verify, lambda: httpx.create_ssl_context(trust_env=False))
+        context = _verified(verify, "httpx")
         limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=20)
         super().__init__(verify=context, trust_env=False, limits=limits)
         self.policy = policy

@@ -15,7 +15,12 @@ from sprintconnect.authz.repository import AccessRepository
 from sprintconnect.authz.service import authorize, collection
 from sprintconnect.db.session import DbSession, get_runtime
 from sprintconnect.db.tenancy import bind_tenant
-from sprintconnect.errors import AuthenticationRequired, InsufficientScope, InvalidCredentials
+from sprintconnect.errors import (
+    AuthenticationRequired,
+    InsufficientScope,
+    InvalidCredentials,
+    PermissionDenied,
+)
 from sprintconnect.identity.principal import Actor, Principal
 from sprintconnect.identity.scopes import grants
 from sprintconnect.runtime import Runtime
@@ -91,6 +96,34 @@ class Authenticator:
         return principal
 
 
+class SuperAdminRequired(PermissionDenied):
+    slug = "super-admin-required"
+    title = "Only platform operators may do this"
+
+
+class PlatformOperator(Authenticator):
+    """Authenticates the key and requires its user to be a platform super admin.
+
+    Platform operations are not an organization's to allow, so the org's PDP is not asked;
+    the key's own scopes still bound what it may do (a ``read`` key cannot change jobs).
+    """
+
+    def __init__(self, scope: str) -> None:
+        super().__init__()
+        self.scope = scope
+
+    async def __call__(self, request: Request, session: DbSession) -> Principal:
+        principal = await super().__call__(request, session)
+        if not principal.super_admin:
+            log.warning("auth.super_admin.refused", user_id=str(principal.user_id or ""))
+            raise SuperAdminRequired(
+                "This operation is reserved for platform operators (super admins)."
+            )
+        if not grants(principal.scopes, self.scope):
+            raise InsufficientScope(self.scope, list(principal.scopes))
+        return principal
+
+
 async def authenticate_key(
     request: Request, runtime: Runtime, session: AsyncSession, token: str
 ) -> Principal:
@@ -118,4 +151,5 @@ async def authenticate_key(
         roles=facts.expanded_roles if facts.member else frozenset(),
         policy_version=facts.policy_version,
         time_context=context,
+        super_admin=facts.super_admin and user_id is not None,
     )

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from sprintconnect.identity.auth import Authenticator
+from sprintconnect.identity.auth import Authenticator, PlatformOperator
 from sprintconnect.identity.principal import Principal
 
 Authenticated = Annotated[Principal, Depends(Authenticator())]
@@ -22,3 +22,6 @@ CapabilitiesRead = Annotated[Principal, Depends(Authenticator("capabilities:read
 DiscoveryRead = Annotated[Principal, Depends(Authenticator("discovery:read"))]
 ServersRead = Annotated[Principal, Depends(Authenticator("servers:read"))]
 ServersWrite = Annotated[Principal, Depends(Authenticator("servers:write"))]
+# Platform operators (users.is_super_admin): reading with a ``read`` key, changing with ``admin``.
+SuperAdminRead = Annotated[Principal, Depends(PlatformOperator("read"))]
+SuperAdmin = Annotated[Principal, Depends(PlatformOperator("admin"))]

@@ -27,6 +27,8 @@ class Principal:
     roles: frozenset[str] = frozenset()
     policy_version: int = 0
     time_context: dict[str, int | str] = field(default_factory=dict)
+    # A platform operator (``users.is_super_admin``): may act on the platform itself, e.g. jobs.
+    super_admin: bool = False
 
     @property
     def actor(self) -> Actor:
