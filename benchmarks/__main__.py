@@ -8,7 +8,11 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = {"authz": "benchmarks.authz_decision", "discovery": "benchmarks.discovery"}
+BENCHMARKS = {
+    "authz": "benchmarks.authz_decision",
+    "discovery": "benchmarks.discovery",
+    "search": "benchmarks.search",
+}
 
 
 def main(argv: list[str]) -> int:

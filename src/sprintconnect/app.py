@@ -19,6 +19,7 @@ from sprintconnect.idempotency import IdempotencyMiddleware
 from sprintconnect.identity.endpoints import router as identity_router
 from sprintconnect.identity.ratelimit import RateLimiter
 from sprintconnect.jobs.context import TaskServices
+from sprintconnect.jobs.endpoints import router as jobs_router
 from sprintconnect.jobs.runner import JobRunner
 from sprintconnect.kit.cache import build_cache
 from sprintconnect.mcp_server.connector import Network, TokenCache
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(server_router)
     app.include_router(discovery_router)
     app.include_router(catalog_router)
+    app.include_router(jobs_router)
     # Innermost of ours: it sees bodies after the size limit, inside the request context.
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

@@ -11,6 +11,7 @@ import structlog
 from prometheus_client import Counter, Histogram
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from sprintconnect.authz.cedar import CedarPDP
 from sprintconnect.authz.decision import (
     Decision,
     DecisionRequest,
@@ -40,6 +41,9 @@ class Authorizer:
     def __init__(self, pdp: PolicyDecisionPoint, *, timeout_seconds: float = 1.0) -> None:
         self.pdp = pdp
         self.timeout = timeout_seconds
+        # With Cedar and no organization policies, the base rules are role rules that callers
+        # can apply in SQL; an external PDP must be asked every time.
+        self.role_rules_suffice = isinstance(pdp, CedarPDP)
         self._texts: OrderedDict[tuple[UUID, int], str] = OrderedDict()
 
     async def policy_text(self, session: AsyncSession, org_id: UUID, version: int) -> str:

@@ -103,6 +103,11 @@ class CatalogSearch:
         self.cache = cache
         self.repo = CatalogRepository(session)
 
+    def _policies_apply(self) -> bool:
+        """Whether anything beyond role rules can hide a match: organization policies, or an
+        external PDP (which sees every decision)."""
+        return bool(self.principal.policy_version) or not self.authorizer.role_rules_suffice
+
     def _cache_key(self, query: Query, generation: int) -> str:
         principal = self.principal
         parts: dict[str, Any] = {
@@ -115,8 +120,9 @@ class CatalogSearch:
             "limit": query.limit,
             "cursor": query.cursor,
         }
-        if principal.policy_version:
-            # Organization policies may depend on the time of day.
+        if self._policies_apply():
+            # Policies may name a principal or depend on the time of day.
+            parts["subject"] = [str(principal.user_id), str(principal.api_key_id)]
             parts["time"] = [
                 principal.time_context.get("minute_of_day"),
                 principal.time_context.get("day_of_week"),
@@ -209,7 +215,7 @@ class CatalogSearch:
         """Role rules in code, then the PDP on the matches only; a PDP failure fails all."""
         production = "servers:production" in self.principal.permissions
         allowed = [c for c in candidates if production or c.server.environment != "production"]
-        if not self.principal.policy_version or not allowed:
+        if not self._policies_apply() or not allowed:
             return allowed, len(candidates) - len(allowed)
         item_ids = [h.item_id for c in allowed for hs in c.hits.values() for h in hs]
         items = await self.repo.items(self.org_id, item_ids)

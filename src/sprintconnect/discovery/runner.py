@@ -94,6 +94,8 @@ async def run_discovery(services: TaskServices, *, discovery_id: UUID, org_id: U
         )
     except (Exception, BaseExceptionGroup) as exc:
         failure = classify(exc, statuses=statuses, client_certificate=server.auth_type == "mtls")
+        if failure.reason == "auth_rejected":
+            services.tokens.forget_server(server.id)  # the next attempt fetches a new token
         log.info("discovery.error", error=repr(exc)[:500])
         return await _fail(services, org_id, discovery_id, failure.reason, failure.message)
     async with sessionmaker() as session, session.begin():

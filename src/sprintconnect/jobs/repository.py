@@ -12,7 +12,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Integer, String, column, func, select, table, text, true
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Integer,
+    String,
+    column,
+    func,
+    select,
+    table,
+    text,
+    true,
+)
 from sqlalchemy.dialects.postgresql import ENUM, JSONB
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -158,7 +169,7 @@ class JobRepository:
         rows = await self.session.execute(
             select(jobs.c.status, func.count()).group_by(jobs.c.status)
         )
-        return {str(status): int(count) for status, count in rows.tuples()}
+        return {str(status): int(count) for status, count in rows}
 
     async def count_failed_by_task(self) -> dict[str, int]:
         rows = await self.session.execute(
@@ -166,4 +177,4 @@ class JobRepository:
             .where(jobs.c.status == "failed")
             .group_by(jobs.c.task_name)
         )
-        return {str(task): int(count) for task, count in rows.tuples()}
+        return {str(task): int(count) for task, count in rows}

@@ -34,8 +34,7 @@ class Job(BaseModel):
     lock: str | None = Field(description="Jobs sharing a lock never run at the same time.")
     args: dict[str, Any]
     last_event: JobEvent | None = Field(
-        description="procrastinate keeps no error text; the worker's log has it under the "
-        "job's id."
+        description="procrastinate keeps no error text; the worker's log has it under the job's id."
     )
 
 

@@ -80,10 +80,11 @@ class OAuth2ClientCredentials(_Auth):
 
 class MtlsAuth(_Auth):
     type: Literal["mtls"]
-    client_cert_pem: str = Field(max_length=65536)
-    client_key_pem: SecretStr = Field(max_length=65536)
+    # Together they fit the secret store's 64 KiB per secret.
+    client_cert_pem: str = Field(max_length=16384)
+    client_key_pem: SecretStr = Field(max_length=16384)
     ca_bundle_pem: str | None = Field(
-        default=None, max_length=262144, description="Trust these CAs for this server only."
+        default=None, max_length=30000, description="Trust these CAs for this server only."
     )
 
 

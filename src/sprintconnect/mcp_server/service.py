@@ -13,7 +13,7 @@ from sprintconnect.authz.decision import Resource
 from sprintconnect.authz.service import Authorizer, authorize, request_for
 from sprintconnect.catalog.repository import CatalogRepository
 from sprintconnect.config import Settings
-from sprintconnect.egress import EgressPolicy, check_url, policy_from_settings
+from sprintconnect.egress import EgressDenied, EgressPolicy, check_url, policy_from_settings
 from sprintconnect.errors import Conflict, NotFound, PermissionDenied
 from sprintconnect.identity.principal import Principal
 from sprintconnect.kit.clock import Clock
@@ -75,9 +75,14 @@ class McpServerService:
 
     async def egress_policy(self) -> EgressPolicy:
         org = await self._org()
-        return policy_from_settings(
-            self.deps.settings, org.egress_allowlist or None, org_id=self.org_id
-        )
+        try:
+            return policy_from_settings(
+                self.deps.settings, org.egress_allowlist or None, org_id=self.org_id
+            )
+        except ValueError as exc:  # an unreadable allowlist entry: refuse rather than guess
+            raise EgressDenied(
+                "invalid_allowlist", "The organization's egress allowlist has an invalid entry."
+            ) from exc
 
     async def _authorize(self, action: str, server: McpServer) -> None:
         await authorize(

@@ -1,0 +1,99 @@
+"""Platform operators, and a database of the jobs tests' own for tests that run workers."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from sprintconnect.api_key.service import ApiKeyService
+from sprintconnect.app import create_app
+from sprintconnect.db import migrate
+from sprintconnect.identity.principal import Actor
+from sprintconnect.organization.service import bootstrap
+from sprintconnect.runtime import Runtime, build_runtime
+from tests import services
+from tests.conftest import Tenant, make_settings
+
+
+async def make_super_admin(runtime: Runtime, user_id: uuid.UUID) -> None:
+    async with runtime.db.sessionmaker() as session, session.begin():
+        await session.execute(
+            text("UPDATE users SET is_super_admin = true WHERE id = :id"), {"id": user_id}
+        )
+
+
+async def issue_key(runtime: Runtime, tenant: Tenant, scopes: list[str]) -> dict[str, str]:
+    """Another key of the tenant's admin user, with ``scopes``; its headers."""
+    from sprintconnect.db.tenancy import bind_tenant
+
+    async with runtime.db.sessionmaker() as session, session.begin():
+        await bind_tenant(session, tenant.org_id)
+        issued = await ApiKeyService(session, runtime.keyring, runtime.clock).issue(
+            org_id=tenant.org_id,
+            name=f"key-{'-'.join(scopes)}",
+            description=None,
+            scopes=scopes,
+            expires_at=None,
+            created_by_user_id=tenant.user_id,
+            actor=Actor("system", "tests"),
+        )
+    return {"Authorization": f"Bearer {issued.plaintext}"}
+
+
+async def new_tenant(runtime: Runtime) -> Tenant:
+    async with runtime.db.sessionmaker() as session, session.begin():
+        keys = ApiKeyService(session, runtime.keyring, runtime.clock)
+        result = await bootstrap(
+            session,
+            keys,
+            org_name=f"Org {uuid.uuid4().hex[:12]}",
+            email=f"ops-{uuid.uuid4().hex[:8]}@example.com",
+        )
+    return Tenant(
+        org_id=result.organization.id,
+        slug=result.organization.slug,
+        user_id=result.user.id,
+        key_id=result.api_key.record.id,
+        key=result.api_key.plaintext,
+    )
+
+
+@pytest.fixture
+async def operator(runtime: Runtime) -> Tenant:
+    """An organization whose admin user is a platform super admin (admin key)."""
+    tenant = await new_tenant(runtime)
+    await make_super_admin(runtime, tenant.user_id)
+    return tenant
+
+
+@dataclass
+class Isolated:
+    """A database only these tests use: workers there run no other package's jobs."""
+
+    url: str
+    runtime: Runtime
+    client: httpx.AsyncClient
+    data_dir: Path
+
+
+@pytest.fixture(scope="package")
+async def isolated(pg_admin: str, scratch: Path) -> AsyncIterator[Isolated]:
+    url = services.create_database(pg_admin, prefix="sc_jobs")
+    data_dir = scratch / "jobs-data"
+    runtime = build_runtime(make_settings(url, data_dir, egress_allow_loopback=True))
+    try:
+        migrate.upgrade(runtime.db)
+        application = create_app(runtime=runtime)
+        async with application.router.lifespan_context(application):
+            transport = httpx.ASGITransport(app=application, raise_app_exceptions=False)
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+                yield Isolated(url=url, runtime=runtime, client=c, data_dir=data_dir)
+    finally:
+        await runtime.db.dispose()
+        services.drop_database(pg_admin, url)
