@@ -26,6 +26,7 @@ from sprintconnect.mcp_server.connector import Network, TokenCache
 from sprintconnect.mcp_server.endpoints import router as server_router
 from sprintconnect.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from sprintconnect.ops.endpoints import router as ops_router
+from sprintconnect.organization.endpoints import router as organization_router
 from sprintconnect.policy.endpoints import router as policy_router
 from sprintconnect.role.endpoints import router as role_router
 from sprintconnect.runtime import Runtime, build_runtime
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(server_router)
     app.include_router(discovery_router)
     app.include_router(catalog_router)
+    app.include_router(organization_router)
     app.include_router(jobs_router)
     # Innermost of ours: it sees bodies after the size limit, inside the request context.
     app.add_middleware(IdempotencyMiddleware)

@@ -263,6 +263,30 @@ def create_api_key(
     typer.echo(json.dumps(_run_db(settings, work), indent=2))
 
 
+@admin_app.command("set-server-quota")
+def set_server_quota(
+    org: Annotated[str, typer.Option("--org", help="Organization id, slug or name.")],
+    servers: Annotated[
+        int | None, typer.Option(min=0, help="Most servers it may register; omit for default.")
+    ] = None,
+) -> None:
+    """Set how many MCP servers an organization may register (a platform operator's call)."""
+    from sprintconnect.identity.principal import Actor
+    from sprintconnect.organization.service import resolve_organization, update_settings
+
+    settings = _settings()
+
+    async def work(runtime: Runtime) -> dict[str, Any]:
+        async with runtime.db.sessionmaker() as session, session.begin():
+            organization = await resolve_organization(session, org)
+            await update_settings(
+                session, organization, {"server_quota": servers}, actor=Actor("system", "cli")
+            )
+            return {"organization_id": str(organization.id), "server_quota": servers}
+
+    typer.echo(json.dumps(_run_db(settings, work), indent=2))
+
+
 def main() -> None:
     app()
     sys.exit(0)

@@ -11,10 +11,11 @@ from typing import Any
 import httpx
 import procrastinate
 import pytest
+from procrastinate import PsycopgConnector
 from prometheus_client import REGISTRY
 from sqlalchemy import text
 
-from sprintconnect.jobs.app import NAMESPACE, build_job_app
+from sprintconnect.jobs.app import NAMESPACE, conninfo
 from sprintconnect.jobs.retry import JitteredBackoff
 from sprintconnect.runtime import Runtime
 from tests.conftest import Tenant, TenantFactory, assert_problem
@@ -43,8 +44,15 @@ async def flaky(marker: str, secret_token: str | None = None) -> None:
 
 @pytest.fixture(scope="module")
 async def job_app(runtime: Runtime) -> AsyncIterator[procrastinate.App]:
-    """The production job app plus the test task, with a real worker on the test queue only."""
-    app = build_job_app(runtime.db, pool_size=2)
+    """An app built as jobs/app.py builds it, with the test task, and a worker on its queue.
+
+    Not ``build_job_app`` itself: ``add_tasks_from`` renames the blueprint's tasks in place,
+    so a second call in one process would register ``sc:sc:discovery.run`` for the
+    discovery tests' worker.
+    """
+    app = procrastinate.App(
+        connector=PsycopgConnector(conninfo=conninfo(runtime.db), min_size=1, max_size=2)
+    )
     app.add_tasks_from(flaky_tasks, namespace=NAMESPACE)
     await app.open_async()
     worker = asyncio.create_task(

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 class AuditTag(StrEnum):
     ORG_CREATED = "org:organization:created"
+    ORG_SETTINGS_UPDATED = "org:organization:settings_updated"
     ORG_BOOTSTRAPPED = "org:organization:bootstrapped"
     MEMBERSHIP_CREATED = "org:membership:created"
     MEMBERSHIP_ROLE_CHANGED = "org:membership:role_changed"

@@ -20,6 +20,8 @@ PoliciesRead = Annotated[Principal, Depends(Authenticator("policies:read"))]
 PoliciesWrite = Annotated[Principal, Depends(Authenticator("policies:write"))]
 CapabilitiesRead = Annotated[Principal, Depends(Authenticator("capabilities:read"))]
 DiscoveryRead = Annotated[Principal, Depends(Authenticator("discovery:read"))]
+OrgRead = Annotated[Principal, Depends(Authenticator("org:read"))]
+OrgWrite = Annotated[Principal, Depends(Authenticator("org:write"))]
 ServersRead = Annotated[Principal, Depends(Authenticator("servers:read"))]
 ServersWrite = Annotated[Principal, Depends(Authenticator("servers:write"))]
 # Platform operators (users.is_super_admin): reading with a ``read`` key, changing with ``admin``.

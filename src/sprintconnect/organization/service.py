@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from sprintconnect import audit
 from sprintconnect.api_key.service import ApiKeyService, IssuedKey
+from sprintconnect.catalog.repository import CatalogRepository
 from sprintconnect.db.tenancy import bind_tenant
 from sprintconnect.errors import Conflict, NotFound, ValidationFailed
 from sprintconnect.identity.principal import Actor
@@ -106,3 +107,23 @@ async def bootstrap(
         details={"admin_user_id": str(user.id), "api_key_id": str(issued.record.id)},
     )
     return Bootstrap(organization=org, user=user, membership=membership, api_key=issued)
+
+
+async def update_settings(
+    session: AsyncSession, org: Organization, changes: dict[str, object], *, actor: Actor
+) -> Organization:
+    """Apply the settings an organization's admins may change; audited."""
+    for field, value in changes.items():
+        setattr(org, field, value)
+    await session.flush()
+    await audit.record(
+        session,
+        audit.AuditTag.ORG_SETTINGS_UPDATED,
+        org_id=org.id,
+        actor=actor,
+        target=audit.Target("organization", org.id),
+        details={"changed": sorted(changes)},
+    )
+    # The allowlist decides which registered servers can be reached: searches cache on this.
+    await CatalogRepository(session).bump(org.id)
+    return org

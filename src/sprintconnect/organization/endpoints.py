@@ -1,0 +1,49 @@
+"""``/api/v1/organization``: the caller's organization and its settings."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from sprintconnect.db.session import DbSession
+from sprintconnect.identity.deps import OrgRead, OrgWrite
+from sprintconnect.kit.responses import AUTHENTICATED
+from sprintconnect.models import Organization
+from sprintconnect.organization.repository import OrganizationRepository
+from sprintconnect.organization.schemas import OrganizationOut, OrganizationUpdate
+from sprintconnect.organization.service import update_settings
+
+router = APIRouter(prefix="/api/v1/organization", tags=["Organization"], responses=AUTHENTICATED)
+
+
+def _out(org: Organization) -> OrganizationOut:
+    return OrganizationOut(
+        id=org.id,
+        name=org.name,
+        slug=org.slug,
+        time_zone=org.time_zone,
+        egress_allowlist=list(org.egress_allowlist),
+        server_quota=org.server_quota,
+        created_at=org.created_at,
+    )
+
+
+@router.get("", summary="Your organization and its settings")
+async def get_organization(principal: OrgRead, session: DbSession) -> OrganizationOut:
+    org = await OrganizationRepository(session).get(principal.org_id)
+    assert org is not None  # always visible to its own members
+    return _out(org)
+
+
+@router.patch(
+    "",
+    summary="Change your organization's settings",
+    description="Name, time zone (used by time-window policies) and egress allowlist. The "
+    "server quota is the platform operator's to set.",
+)
+async def update_organization(
+    body: OrganizationUpdate, principal: OrgWrite, session: DbSession
+) -> OrganizationOut:
+    org = await OrganizationRepository(session).get(principal.org_id)
+    assert org is not None
+    changes = body.model_dump(exclude_unset=True, exclude_none=True)
+    return _out(await update_settings(session, org, changes, actor=principal.actor))
