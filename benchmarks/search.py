@@ -33,8 +33,8 @@ search scenario runs twice. ``cold``: no (organization, query) pair repeats anyw
 the varying part is the organization and the tool, tag or word, never ``limit`` (always 20), so
 the work per request is that of a real miss. ``warm``: ``--warm-pool`` (200) of those queries
 are run once untimed, then the timed requests draw from them: the cache answers. Every answer's
-``search.cached`` flag is counted, so the hit rate proves which case was measured. PostgreSQL's
-own buffers are warm in both cases (the warm-up reads every table).
+``search.cached`` flag is counted, so the hit rate proves which case was measured. "Cold" is
+about the app's cache only: PostgreSQL and the OS page cache are warm (shared warm-up).
 
 Everything shares the machine's cores: on a 2-core box the load generator, the app process and
 PostgreSQL compete for 2 cores, so the absolute numbers are lower bounds, and the ratios to the

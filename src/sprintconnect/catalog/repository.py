@@ -49,7 +49,8 @@ _EXACT = text(
 )
 
 # A term matches a name exactly (1.0), as a substring (0.9), or by trigram word similarity
-# (typos); descriptions count at 0.6 of their similarity.
+# (typos); a description that contains it counts 0.6. Similarity runs on names only: on
+# descriptions it doubled the cost of a search for little gain (measured on 2,000 rows/org).
 _FUZZY = text(
     f"""
     WITH terms AS (
@@ -61,7 +62,8 @@ _FUZZY = text(
                         WHEN strpos(lower(c.name), terms.t) > 0 THEN 0.9
                         ELSE 0 END,
                    word_similarity(terms.t, lower(c.name)),
-                   0.6 * word_similarity(terms.t, lower(coalesce(c.description, '')))
+                   CASE WHEN strpos(lower(coalesce(c.description, '')), terms.t) > 0
+                        THEN 0.6 ELSE 0 END
                ) AS score
         FROM server_capabilities c
         JOIN mcp_servers s ON s.id = c.server_id AND s.org_id = c.org_id

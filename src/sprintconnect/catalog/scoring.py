@@ -1,7 +1,7 @@
 """Fuzzy scoring in the application, for databases without pg_trgm (the embedded one).
 
 It follows the SQL's rules: exact 1.0, substring 0.9, otherwise the best similarity of the
-term to a word of the name, and descriptions at 0.6 of theirs.
+term to a word of the name; a description containing the term counts 0.6.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ def score(term: str, name: str, description: str | None) -> float:
     if term in lowered:
         return 0.9
     best = _best_word(term, lowered)
-    if description:
-        text = description.lower()
-        best = max(best, 0.6 * (1.0 if term in text else _best_word(term, text)))
+    if description and term in description.lower():
+        best = max(best, 0.6)
     return best
