@@ -44,12 +44,7 @@ async def flaky(marker: str, secret_token: str | None = None) -> None:
 
 @pytest.fixture(scope="module")
 async def job_app(runtime: Runtime) -> AsyncIterator[procrastinate.App]:
-    """An app built as jobs/app.py builds it, with the test task, and a worker on its queue.
-
-    Not ``build_job_app`` itself: ``add_tasks_from`` renames the blueprint's tasks in place,
-    so a second call in one process would register ``sc:sc:discovery.run`` for the
-    discovery tests' worker.
-    """
+    """An app built as jobs/app.py builds it, with the test task, and a worker on its queue."""
     app = procrastinate.App(
         connector=PsycopgConnector(conninfo=conninfo(runtime.db), min_size=1, max_size=2)
     )
@@ -272,3 +267,11 @@ async def test_a_key_without_a_user_is_no_operator(
         )
     headers = {"Authorization": f"Bearer {issued.plaintext}"}
     assert_problem(await client.get(ADMIN, headers=headers), 403, "super-admin-required")
+
+
+def test_building_the_job_app_twice_keeps_task_names(runtime: Runtime) -> None:
+    from sprintconnect.jobs.app import build_job_app
+
+    first, second = build_job_app(runtime.db), build_job_app(runtime.db)
+    assert "sc:discovery.run" in first.tasks
+    assert "sc:discovery.run" in second.tasks

@@ -6,7 +6,7 @@ import procrastinate
 from procrastinate import PsycopgConnector
 
 from sprintconnect.db.engine import Database
-from sprintconnect.discovery.tasks import blueprint as discovery_tasks
+from sprintconnect.discovery.tasks import build_blueprint as discovery_tasks
 
 NAMESPACE = "sc"
 
@@ -20,5 +20,5 @@ def build_job_app(db: Database, *, pool_size: int = 4) -> procrastinate.App:
     app = procrastinate.App(
         connector=PsycopgConnector(conninfo=conninfo(db), min_size=1, max_size=pool_size)
     )
-    app.add_tasks_from(discovery_tasks, namespace=NAMESPACE)
+    app.add_tasks_from(discovery_tasks(), namespace=NAMESPACE)
     return app
