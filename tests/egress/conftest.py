@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import httpcore
-import httpcore2
 import httpx
 import httpx2
 import pytest
@@ -17,38 +14,17 @@ from tests.egress.support import (
     FakeResolver,
     LoopbackOnly1,
     LoopbackOnly2,
-    OffMachineConnect,
     TinyServer,
-    is_loopback_literal,
     tls_pair,
 )
+from tests.fixtures.offline import refuse_off_machine
 
 
 @pytest.fixture(autouse=True)
 def _no_packets_off_this_machine(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A second net under the guard: the raw backends and the loop's resolver refuse anything
-    but loopback literals for the length of each egress test, even if a test forgets to inject
-    its own backend or resolver. DNS would send packets too, so it is refused as well."""
-    for backend in (httpcore2.AnyIOBackend, httpcore.AnyIOBackend):
-        original = backend.connect_tcp
-
-        async def connect_tcp(
-            self: Any, host: str, port: int, *args: Any, _original: Any = original, **kw: Any
-        ) -> Any:
-            if not is_loopback_literal(host):
-                raise OffMachineConnect(f"raw backend refused {host}:{port}")
-            return await _original(self, host, port, *args, **kw)
-
-        monkeypatch.setattr(backend, "connect_tcp", connect_tcp)
-
-    real_getaddrinfo = asyncio.base_events.BaseEventLoop.getaddrinfo
-
-    async def getaddrinfo(self: Any, host: Any, *args: Any, **kwargs: Any) -> Any:
-        if not (isinstance(host, str) and is_loopback_literal(host)):
-            raise OffMachineConnect(f"resolver refused {host!r}")
-        return await real_getaddrinfo(self, host, *args, **kwargs)
-
-    monkeypatch.setattr(asyncio.base_events.BaseEventLoop, "getaddrinfo", getaddrinfo)
+    """A second net under the guard, even if a test forgets to inject its own backend or
+    resolver: DNS would send packets too, so lookups are refused as well."""
+    refuse_off_machine(monkeypatch)
 
 
 @pytest.fixture(scope="session")

@@ -9,15 +9,10 @@ connection made without the injected network cannot leave.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-import socket
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from typing import Any
 
-import httpcore
-import httpcore2
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -30,48 +25,14 @@ from tests.egress.support import (
     FakeResolver,
     LoopbackOnly1,
     LoopbackOnly2,
-    OffMachineConnect,
-    is_loopback_literal,
 )
+from tests.fixtures.offline import refuse_off_machine
 from tests.fixtures.vault import VaultEnv
-
-
-def _local(host: Any) -> bool:
-    # Loopback literals, and unix socket directories (an embedded PostgreSQL listens on one).
-    return isinstance(host, str) and (is_loopback_literal(host) or host.startswith("/"))
 
 
 @pytest.fixture(autouse=True)
 def _no_packets_off_this_machine(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Refuse, below every guard, any connection or name lookup that is not for loopback."""
-    for backend in (httpcore2.AnyIOBackend, httpcore.AnyIOBackend):
-        original = backend.connect_tcp
-
-        async def connect_tcp(
-            self: Any, host: str, port: int, *args: Any, _original: Any = original, **kw: Any
-        ) -> Any:
-            if not is_loopback_literal(host):
-                raise OffMachineConnect(f"raw backend refused {host}:{port}")
-            return await _original(self, host, port, *args, **kw)
-
-        monkeypatch.setattr(backend, "connect_tcp", connect_tcp)
-
-    real_loop_getaddrinfo = asyncio.base_events.BaseEventLoop.getaddrinfo
-
-    async def loop_getaddrinfo(self: Any, host: Any, *args: Any, **kwargs: Any) -> Any:
-        if not _local(host):
-            raise OffMachineConnect(f"resolver refused {host!r}")
-        return await real_loop_getaddrinfo(self, host, *args, **kwargs)
-
-    real_getaddrinfo = socket.getaddrinfo
-
-    def sync_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
-        if not _local(host):
-            raise OffMachineConnect(f"resolver refused {host!r}")
-        return real_getaddrinfo(host, *args, **kwargs)
-
-    monkeypatch.setattr(asyncio.base_events.BaseEventLoop, "getaddrinfo", loop_getaddrinfo)
-    monkeypatch.setattr(socket, "getaddrinfo", sync_getaddrinfo)
+    refuse_off_machine(monkeypatch)
 
 
 @dataclass
