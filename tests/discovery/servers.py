@@ -163,3 +163,33 @@ def serving(app: Any) -> Iterator[str]:
 
 def streamable(server: MCPServer, *, json_response: bool = False) -> Any:
     return server.streamable_http_app(transport_security=ANY_HOST, json_response=json_response)
+
+
+class DropsOnListing:
+    """A real MCP server whose connection breaks when a listing is asked for."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        chunks, more = [], True
+        while more:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        if b'"tools/list"' in body:
+            raise ConnectionResetError("dropped mid-listing on purpose")
+        replayed = False
+
+        async def replay() -> dict[str, Any]:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)

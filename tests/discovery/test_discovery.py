@@ -16,6 +16,7 @@ from tests.conftest import Tenant, TenantFactory, assert_problem
 from tests.discovery.conftest import Waiter
 from tests.discovery.servers import (
     BrokenJsonRpc,
+    DropsOnListing,
     Hanging,
     SchemaInjector,
     big_server,
@@ -166,6 +167,7 @@ async def test_the_same_discovery_requested_ten_times_at_once_runs_once(
         ("refused", "connection_refused"),
         ("broken", "protocol_error"),
         ("garbage", "protocol_error"),
+        ("dropped", "protocol_error"),
     ],
 )
 async def test_failures_are_classified_with_guidance(
@@ -179,6 +181,7 @@ async def test_failures_are_classified_with_guidance(
     apps = {
         "broken": BrokenJsonRpc(b'{"jsonrpc": "1.0", "oops": true}'),
         "garbage": BrokenJsonRpc(b"<html>not json</html>"),
+        "dropped": DropsOnListing(streamable(changing_server("dropping"), json_response=True)),
     }
     if kind == "refused":
         registered = await register(wclient, tenant, f"http://127.0.0.1:{free_port()}/mcp")

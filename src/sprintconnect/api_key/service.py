@@ -213,5 +213,7 @@ class ApiKeyService:
                 key_id,
                 "expired",
             )
-        await self.keys.touch_last_used(key.id, now, debounce)
+        # The row is in hand: skip the write (and its round trip) while the stamp is fresh.
+        if key.last_used_at is None or key.last_used_at < now - debounce:
+            await self.keys.touch_last_used(key.id, now, debounce)
         return key
