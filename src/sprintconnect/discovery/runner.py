@@ -18,8 +18,8 @@ from sprintconnect.catalog.repository import CatalogRepository
 from sprintconnect.db.tenancy import bind_tenant
 from sprintconnect.discovery.collect import Collected, Limits, collect
 from sprintconnect.discovery.repository import ACTIVE, DiscoveryRepository, SnapshotRepository
-from sprintconnect.discovery.service import _meta, to_item
-from sprintconnect.discovery.snapshot import content_digest, diff, is_empty
+from sprintconnect.discovery.service import snapshot_meta, to_item
+from sprintconnect.discovery.snapshot import content_digest, diff, is_empty, server_meta
 from sprintconnect.egress import policy_from_settings
 from sprintconnect.jobs.context import TaskServices
 from sprintconnect.jobs.outbox import emit
@@ -130,22 +130,19 @@ async def _record(
             change = diff(
                 before,
                 collected.items,
-                before_meta=_meta(latest),
-                after_meta={
-                    "protocol_version": collected.protocol_version,
-                    "server_info": collected.server_info,
-                    "capabilities": collected.capabilities,
-                },
+                before_meta=snapshot_meta(latest),
+                after_meta=server_meta(
+                    collected.protocol_version, collected.server_info, collected.capabilities
+                ),
             )
         await _store(snapshots, org_id, server, version, digest, collected, change, now)
-        outcome = (
-            "first"
-            if latest is None
-            else (
-                "refreshed" if is_empty(change or {}) and (discovery.force_refresh) else "changed"
-            )
-        )
-        if change is not None and not is_empty(change):
+        if change is None or latest is None:
+            outcome = "first"
+        elif is_empty(change):
+            # Same items and server, new digest: kept as a version, reported as nothing new.
+            outcome = "refreshed" if discovery.force_refresh else "unchanged"
+        else:
+            outcome = "changed"
             await emit(
                 session,
                 org_id=org_id,
@@ -153,15 +150,13 @@ async def _record(
                 payload={
                     "server_id": str(server.id),
                     "version": version,
-                    "previous_version": latest.version if latest else None,
+                    "previous_version": latest.version,
                     "added": len(change["added"]),
                     "removed": len(change["removed"]),
                     "modified": len(change["modified"]),
                 },
                 key=f"capabilities:{server.id}:{version}",
             )
-        if change is not None and is_empty(change) and not discovery.force_refresh:
-            outcome = "unchanged"
     if outcome != "unchanged":
         snapshot = await snapshots.by_version(org_id, server.id, version)
         assert snapshot is not None

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from sprintconnect import audit
 from sprintconnect.discovery.repository import DiscoveryRepository, SnapshotRepository
-from sprintconnect.discovery.snapshot import Item, diff
+from sprintconnect.discovery.snapshot import Item, diff, server_meta
 from sprintconnect.errors import NotFound
 from sprintconnect.identity.principal import Actor, Principal
 from sprintconnect.jobs.outbox import emit
@@ -162,14 +162,10 @@ class DiscoveryService:
         return diff(
             [to_item(i) for i in old_items],
             [to_item(i) for i in new_items],
-            before_meta=_meta(old),
-            after_meta=_meta(new),
+            before_meta=snapshot_meta(old),
+            after_meta=snapshot_meta(new),
         )
 
 
-def _meta(snapshot: CapabilitySnapshot) -> dict[str, Any]:
-    return {
-        "protocol_version": snapshot.protocol_version,
-        "server_info": snapshot.server_info,
-        "capabilities": snapshot.capabilities,
-    }
+def snapshot_meta(snapshot: CapabilitySnapshot) -> dict[str, Any]:
+    return server_meta(snapshot.protocol_version, snapshot.server_info, snapshot.capabilities)

@@ -113,6 +113,17 @@ def diff(
     }
 
 
+def server_meta(
+    protocol_version: str | None, server_info: Mapping[str, Any], capabilities: Mapping[str, Any]
+) -> dict[str, Any]:
+    """What a diff compares about the server itself, besides its items."""
+    return {
+        "protocol_version": protocol_version,
+        "server_info": server_info,
+        "capabilities": capabilities,
+    }
+
+
 def is_empty(change: Mapping[str, Any]) -> bool:
     return not (
         change["added"] or change["removed"] or change["modified"] or change["server_changed"]

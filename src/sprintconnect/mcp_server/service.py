@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -14,7 +15,7 @@ from sprintconnect.authz.service import Authorizer, authorize, request_for
 from sprintconnect.catalog.repository import CatalogRepository
 from sprintconnect.config import Settings
 from sprintconnect.egress import EgressDenied, EgressPolicy, check_url, policy_from_settings
-from sprintconnect.errors import Conflict, NotFound, PermissionDenied
+from sprintconnect.errors import Conflict, InvalidCursor, NotFound, PermissionDenied
 from sprintconnect.identity.principal import Principal
 from sprintconnect.kit.clock import Clock
 from sprintconnect.kit.pagination import decode_key, encode_key
@@ -168,11 +169,8 @@ class McpServerService:
         if cursor:
             key, last_id = decode_key(cursor, 2)
             after = _after(sort, key, last_id)
-        filters = ServerFilter(
-            **{
-                **filters.__dict__,
-                "include_production": "servers:production" in self.principal.permissions,
-            }
+        filters = dataclasses.replace(
+            filters, include_production="servers:production" in self.principal.permissions
         )
         rows = list(
             await self.servers.page(self.org_id, filters, sort=sort, after=after, limit=limit + 1)
@@ -272,8 +270,6 @@ class McpServerService:
 
 
 def _after(sort: str, key: object, last_id: object) -> tuple[object, UUID]:
-    from sprintconnect.errors import InvalidCursor
-
     try:
         value: object = datetime.fromisoformat(str(key)) if sort.endswith("created_at") else key
         if not isinstance(value, datetime | str):
