@@ -82,6 +82,8 @@ def make_settings(database_url: str | None, data_dir: Path, **extra: Any) -> Set
     defaults: dict[str, Any] = {
         "secret_key": TEST_SECRET,
         "api_key_rate_limit": "100000/minute",
+        "org_rate_limit": "1000000/minute",
+        "auth_failure_rate_limit": "100000/minute",
         "log_format": "console",
         "inprocess_worker": False,
     }

@@ -17,14 +17,19 @@ from sprintconnect.discovery.endpoints import router as discovery_router
 from sprintconnect.handlers import install_error_handlers
 from sprintconnect.idempotency import IdempotencyMiddleware
 from sprintconnect.identity.endpoints import router as identity_router
-from sprintconnect.identity.ratelimit import RateLimiter
+from sprintconnect.identity.ratelimit import AuthenticationThrottled, OrgRateLimited, RateLimiter
 from sprintconnect.jobs.context import TaskServices
 from sprintconnect.jobs.endpoints import router as jobs_router
 from sprintconnect.jobs.runner import JobRunner
 from sprintconnect.kit.cache import build_cache
+from sprintconnect.kit.outbound import build_outbound_limiter
 from sprintconnect.mcp_server.connector import Network, TokenCache
 from sprintconnect.mcp_server.endpoints import router as server_router
-from sprintconnect.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from sprintconnect.middleware import (
+    BodyLimitMiddleware,
+    InputHygieneMiddleware,
+    RequestContextMiddleware,
+)
 from sprintconnect.ops.endpoints import router as ops_router
 from sprintconnect.organization.endpoints import router as organization_router
 from sprintconnect.policy.endpoints import router as policy_router
@@ -60,6 +65,15 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         app.state.runtime = rt
         redis_url = settings.redis_url.get_secret_value() if settings.redis_url else None
         app.state.rate_limiter = RateLimiter(settings.api_key_rate_limit, redis_url)
+        app.state.org_rate_limiter = RateLimiter(
+            settings.org_rate_limit, redis_url, namespace="org", error=OrgRateLimited
+        )
+        app.state.auth_failure_limiter = RateLimiter(
+            settings.auth_failure_rate_limit,
+            redis_url,
+            namespace="auth-failures",
+            error=AuthenticationThrottled,
+        )
         app.state.failure_audit_limiter = RateLimiter(
             FAILURE_AUDIT_LIMIT, redis_url, namespace="auth-failure-audit"
         )
@@ -67,6 +81,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         app.state.secret_store = build_secret_store(rt)
         app.state.token_cache = TokenCache()
         app.state.search_cache = build_cache(redis_url)
+        app.state.outbound_limiter = build_outbound_limiter(
+            settings.outbound_concurrency_per_org, redis_url
+        )
         runner = None
         if settings.inprocess_worker:
             runner = JobRunner(
@@ -86,6 +103,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
                 await runner.stop()
             await app.state.secret_store.close()
             await app.state.search_cache.close()
+            await app.state.outbound_limiter.close()
             if owned:
                 await rt.db.dispose()
 
@@ -109,6 +127,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(jobs_router)
     # Innermost of ours: it sees bodies after the size limit, inside the request context.
     app.add_middleware(IdempotencyMiddleware)
+    # Refuses what no route may receive (NUL, deep JSON, huge headers) before anything parses it.
+    app.add_middleware(InputHygieneMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     return app

@@ -87,6 +87,13 @@ def version() -> None:
     typer.echo(__version__)
 
 
+# h11 because it bounds the request line and headers (httptools reads them unbounded). The
+# bound sits above the app's own limits (kit.input: MAX_URL_BYTES, MAX_HEADER_BYTES), so a
+# request just over those still reaches the app and is refused as problem+json; only what
+# exceeds this hard limit gets the server's plain-text 400 (see docs/operator-guide.md).
+UVICORN_LIMITS: dict[str, Any] = {"http": "h11", "h11_max_incomplete_event_size": 64 * 1024}
+
+
 @app.command()
 def serve(
     host: Annotated[
@@ -110,6 +117,7 @@ def serve(
         log_config=None,
         proxy_headers=False,
         server_header=False,
+        **UVICORN_LIMITS,
     )
 
 
@@ -173,6 +181,7 @@ def _key_json(issued: Any) -> dict[str, Any]:
         "name": record.name,
         "prefix": record.prefix,
         "scopes": record.scopes,
+        "kind": record.kind,
         "expires_at": record.expires_at.isoformat() if record.expires_at else None,
         "key": issued.plaintext,
     }
@@ -230,7 +239,11 @@ def create_api_key(
     ] = False,
     description: Annotated[str | None, typer.Option(help="Free text.")] = None,
 ) -> None:
-    """Create an API key for an organization and print it as JSON (shown this once)."""
+    """Create a service key for an organization and print it as JSON (shown this once).
+
+    A service key belongs to no member: it acts with its scopes alone, survives members
+    leaving, and only the organization's admins (or the key itself) can revoke it.
+    """
     from sprintconnect.api_key.service import ApiKeyService
     from sprintconnect.identity.principal import Actor
     from sprintconnect.identity.scopes import unknown_scopes
@@ -259,6 +272,43 @@ def create_api_key(
                 actor=Actor("system", "cli"),
             )
             return {"organization_id": str(organization.id), "api_key": _key_json(issued)}
+
+    typer.echo(json.dumps(_run_db(settings, work), indent=2))
+
+
+@admin_app.command("set-super-admin")
+def set_super_admin(
+    email: Annotated[str, typer.Argument(help="Email of an existing user.")],
+    revoke: Annotated[
+        bool, typer.Option("--revoke", help="Take super admin away instead of granting it.")
+    ] = False,
+) -> None:
+    """Make a user a platform operator (super admin), or stop; audited in each of their orgs.
+
+    Runs over the owner's database connection: the application itself cannot change this.
+    """
+    from sprintconnect.db.owner import owner_transaction
+    from sprintconnect.identity.principal import Actor
+    from sprintconnect.kit.text import normalize_email
+    from sprintconnect.user.platform import set_super_admin as do_set
+
+    settings = _settings()
+    try:
+        email = normalize_email(email)
+    except ValueError as exc:
+        typer.echo(f"error: EMAIL: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+    async def work(runtime: Runtime) -> dict[str, Any]:
+        async with owner_transaction(runtime.db) as session:
+            change = await do_set(session, email, grant=not revoke, actor=Actor("system", "cli"))
+        return {
+            "user_id": str(change.user_id),
+            "email": change.email,
+            "is_super_admin": change.is_super_admin,
+            "changed": change.changed,
+            "organizations": [str(o) for o in change.organizations],
+        }
 
     typer.echo(json.dumps(_run_db(settings, work), indent=2))
 

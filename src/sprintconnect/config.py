@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     # How long an Idempotency-Key and its stored answer are kept; an expired key is new again.
     idempotency_ttl_hours: int = Field(default=24, ge=1, le=720)
     api_key_rate_limit: str = "600/minute"
+    # One budget shared by all of an organization's keys (``limits`` notation; empty: off).
+    org_rate_limit: str = "3000/minute"
+    # Failed authentications per client address and, separately, per key prefix; past it,
+    # requests from there answer 429 before any key is checked (empty: off).
+    auth_failure_rate_limit: str = "30/minute"
     api_key_last_used_debounce_seconds: int = Field(default=60, ge=0)
 
     # Background jobs. The in-process worker lets one `serve` process do everything.
@@ -59,7 +64,10 @@ class Settings(BaseSettings):
     discovery_max_item_bytes: int = Field(default=65_536, ge=1024)
     discovery_max_pages: int = Field(default=200, ge=1)
 
+    # Bounds a whole connection check (token fetch, connect, initialize), not only each socket.
     mcp_connect_timeout_seconds: float = Field(default=15.0, gt=0, le=600)
+    # Outbound operations (connection checks) that one organization's requests may run at once.
+    outbound_concurrency_per_org: int = Field(default=4, ge=1, le=1000)
     default_server_quota: int = Field(default=1000, ge=0, le=1_000_000)
 
     egress_allow_loopback: bool = False
@@ -94,6 +102,7 @@ class Settings(BaseSettings):
         default=None,
         pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}(/[A-Za-z0-9][A-Za-z0-9_.-]{0,63})*$",
     )
+    # Bounds each whole secret-store call to Vault, not only each socket operation.
     vault_timeout_seconds: int = Field(default=10, ge=1, le=300)
     vault_ca_bundle: Path | None = None
 

@@ -68,6 +68,12 @@ def _field_errors(exc: RequestValidationError) -> list[FieldError]:
     ]
 
 
+def validation_failed(errors: list[FieldError]) -> ValidationFailed:
+    """A 422 listing ``errors``, its detail summing up the first few."""
+    summary = "; ".join(f"{'.'.join(str(p) for p in e.loc)}: {e.msg}" for e in errors[:5])
+    return ValidationFailed(summary, errors=errors)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     async def on_domain_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, SprintConnectError)
@@ -77,9 +83,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        errors = _field_errors(exc)
-        summary = "; ".join(f"{'.'.join(str(p) for p in e.loc)}: {e.msg}" for e in errors[:5])
-        return problem_response(request, ValidationFailed(summary, errors=errors))
+        return problem_response(request, validation_failed(_field_errors(exc)))
 
     async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)

@@ -1,4 +1,4 @@
-"""Pure ASGI middleware: request ids and access logs, and a cap on request body size."""
+"""Pure ASGI middleware: request ids and access logs, a cap on body size, input hygiene."""
 
 from __future__ import annotations
 
@@ -9,9 +9,24 @@ import uuid
 
 import structlog
 from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from sprintconnect.errors import FieldError, PayloadTooLarge, SprintConnectError, ValidationFailed
+from sprintconnect.handlers import problem_response, validation_failed
+from sprintconnect.idempotency.asgi import read_body, replaying
 from sprintconnect.kit.context import RequestMeta, set_current_request
+from sprintconnect.kit.input import (
+    MAX_HEADER_BYTES,
+    MAX_URL_BYTES,
+    HeadersTooLarge,
+    JsonTooDeep,
+    UriTooLong,
+    body_text_errors,
+    header_errors,
+    json_depth_exceeds,
+    url_errors,
+)
 
 log = structlog.get_logger("sprintconnect.http")
 
@@ -127,6 +142,65 @@ class BodyLimitMiddleware:
             return message
 
         await self.app(scope, limited_receive, send)
+
+
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class InputHygieneMiddleware:
+    """Applies ``kit.input``'s rules to every request before any route or parser sees it.
+
+    Sits inside the body limit, so a body it buffers is at most ``max_body_bytes``.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers: list[tuple[bytes, bytes]] = scope.get("headers", [])
+        refusal = _head_refusal(scope, headers)
+        if refusal is None and _carries_json(scope, headers):
+            try:
+                body, messages = await read_body(receive)
+            except HTTPException:  # the body limit, hit while streaming
+                refusal = PayloadTooLarge("The request body exceeds the configured limit.")
+            else:
+                receive = replaying(messages, receive)
+                if json_depth_exceeds(body):
+                    refusal = JsonTooDeep()
+                else:
+                    refusal = _invalid(body_text_errors(body))
+        if refusal is not None:
+            await problem_response(Request(scope), refusal)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _head_refusal(scope: Scope, headers: list[tuple[bytes, bytes]]) -> SprintConnectError | None:
+    if sum(len(name) + len(value) for name, value in headers) > MAX_HEADER_BYTES:
+        return HeadersTooLarge()
+    raw_path: bytes = scope.get("raw_path") or scope["path"].encode("utf-8", "surrogateescape")
+    query: bytes = scope.get("query_string", b"")
+    if len(raw_path) + len(query) > MAX_URL_BYTES:
+        return UriTooLong()
+    return _invalid(url_errors(scope["path"], query) + header_errors(headers))
+
+
+def _invalid(errors: list[FieldError]) -> ValidationFailed | None:
+    return validation_failed(errors) if errors else None
+
+
+def _carries_json(scope: Scope, headers: list[tuple[bytes, bytes]]) -> bool:
+    """A body the framework would parse as JSON: declared so, or with no type at all."""
+    if scope["method"] not in _BODY_METHODS or scope.get("state", {}).get("body_too_large"):
+        return False
+    for name, value in headers:
+        if name == b"content-type":
+            return b"json" in value.lower()
+    return True
 
 
 async def _send_internal_error(scope: Scope, send: Send, request_id: str) -> None:

@@ -87,8 +87,8 @@ permit (principal, action, resource is Server) when { resource.tags.contains("zz
 
 async def test_policy_sets_are_parsed_once_per_text() -> None:
     pdp = CedarPDP()
-    first = pdp.compiled("forbid (principal, action, resource) when { false };")
-    again = pdp.compiled("forbid (principal, action, resource) when { false };")
+    first = await pdp.compiled("forbid (principal, action, resource) when { false };")
+    again = await pdp.compiled("forbid (principal, action, resource) when { false };")
     assert first is again
 
 

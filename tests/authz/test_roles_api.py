@@ -131,7 +131,10 @@ async def test_removed_member_keys_stop_working(
     assert (
         await client.delete(f"/api/v1/users/{member.user_id}", headers=tenant.headers)
     ).status_code == 204
-    assert_problem(await client.get("/api/v1/api-keys", headers=member.headers), 403)
+    # Removal revokes the member's keys in the same step (issue 9).
+    assert_problem(
+        await client.get("/api/v1/api-keys", headers=member.headers), 401, "credentials-revoked"
+    )
     assert_problem(await client.get(f"/api/v1/users/{member.user_id}", headers=tenant.headers), 404)
 
 

@@ -193,3 +193,26 @@ class DropsOnListing:
             return {"type": "http.request", "body": body, "more_body": False}
 
         await self.app(scope, replay, send)
+
+
+class DeepSchemas(SchemaInjector):
+    """A malicious server: its first tool's ``inputSchema`` is whatever raw JSON ``schema``
+    holds, spliced in as bytes so that it may nest deeper than Python could serialize."""
+
+    PLACEHOLDER = "__deep_schema__"
+
+    def __init__(self, app: Any) -> None:
+        super().__init__(app, huge_bytes=0)
+        self.schema = b'{"type": "object"}'
+
+    def _rewrite(self, body: bytes) -> bytes:
+        try:
+            message = json.loads(body)
+        except ValueError:
+            return body
+        tools = (message.get("result") or {}).get("tools") if isinstance(message, dict) else None
+        if not tools:
+            return body
+        tools[0]["inputSchema"] = self.PLACEHOLDER
+        placeholder = json.dumps(self.PLACEHOLDER).encode()
+        return json.dumps(message).encode().replace(placeholder, self.schema, 1)

@@ -45,9 +45,11 @@ def run_cli(
     )
 
 
-@contextmanager
-def serving(env: dict[str, str], *, timeout: float = 60) -> Iterator[str]:
-    """Start ``sprintconnect serve`` and yield its base URL once /readyz answers 200."""
+def start_serve(env: dict[str, str], *, timeout: float = 60) -> tuple[subprocess.Popen[bytes], str]:
+    """Start ``sprintconnect serve``; return the process and its base URL once /readyz is 200.
+
+    The caller owns the process (``serving`` stops it; a crash test may ``kill -9`` it).
+    """
     port = free_port()
     log_path = Path(env["SPRINTCONNECT_DATA_DIR"]) / f"serve-{port}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -56,19 +58,27 @@ def serving(env: dict[str, str], *, timeout: float = 60) -> Iterator[str]:
             [*CLI, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
         )
     base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            raise AssertionError(f"serve exited early:\n{log_path.read_text()}")
+        try:
+            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                return proc, base
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            proc.kill()
+            proc.wait()
+            raise AssertionError(f"serve not ready in {timeout}s:\n{log_path.read_text()}")
+        time.sleep(0.1)
+
+
+@contextmanager
+def serving(env: dict[str, str], *, timeout: float = 60) -> Iterator[str]:
+    """Start ``sprintconnect serve`` and yield its base URL once /readyz answers 200."""
+    proc, base = start_serve(env, timeout=timeout)
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if proc.poll() is not None:
-                raise AssertionError(f"serve exited early:\n{log_path.read_text()}")
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError(f"serve not ready in {timeout}s:\n{log_path.read_text()}")
-            time.sleep(0.1)
         yield base
     finally:
         proc.terminate()

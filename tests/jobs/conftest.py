@@ -22,7 +22,11 @@ from tests.conftest import Tenant, make_settings
 
 
 async def make_super_admin(runtime: Runtime, user_id: uuid.UUID) -> None:
-    async with runtime.db.sessionmaker() as session, session.begin():
+    # Over the owner connection, as `sprintconnect admin set-super-admin` does: the
+    # application role holds no UPDATE on users.
+    from sprintconnect.db.owner import owner_transaction
+
+    async with owner_transaction(runtime.db) as session:
         await session.execute(
             text("UPDATE users SET is_super_admin = true WHERE id = :id"), {"id": user_id}
         )

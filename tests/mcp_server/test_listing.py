@@ -190,8 +190,9 @@ async def test_production_is_hidden_from_a_member_without_servers_production(
     assert page["removed_by_policy"] == 0  # left out by role, before any policy
     # Even asking for production by name finds nothing.
     assert await list_all(client, viewer.headers, environment="production") == []
+    # Nor by id: a server the viewer may not read is not found, like an unknown id.
     denied = await client.get(f"{SERVERS}/{fleet['gamma']}", headers=viewer.headers)
-    assert_problem(denied, 403, "policy-denied")
+    assert_problem(denied, 404, "server-not-found")
     assert (
         await client.get(f"{SERVERS}/{fleet['alpha']}", headers=viewer.headers)
     ).status_code == 200
@@ -247,21 +248,23 @@ async def test_a_policy_forbidding_a_tag_hides_those_servers_and_counts_them(
         if cursor is None:
             break
     assert (total_removed, shown) == (3, open_ids)
-    problem = assert_problem(
-        await client.get(f"{SERVERS}/{hidden_ids[0]}", headers=tenant.headers), 403, "policy-denied"
+    # What the policy hides does not exist for the caller, by id either.
+    assert_problem(
+        await client.get(f"{SERVERS}/{hidden_ids[0]}", headers=tenant.headers),
+        404,
+        "server-not-found",
     )
-    assert problem["reasons"] == ["no-restricted"]
     assert_problem(
         await client.patch(
             f"{SERVERS}/{hidden_ids[0]}", json={"tags": ["public"]}, headers=tenant.headers
         ),
-        403,
-        "policy-denied",
+        404,
+        "server-not-found",
     )
     assert_problem(
         await client.delete(f"{SERVERS}/{hidden_ids[0]}", headers=tenant.headers),
-        403,
-        "policy-denied",
+        404,
+        "server-not-found",
     )
     # Registering a server the policy forbids is refused too.
     assert_problem(

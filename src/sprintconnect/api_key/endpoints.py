@@ -12,6 +12,8 @@ from sprintconnect.api_key import schemas
 from sprintconnect.api_key.service import (
     ApiKeyNotFound,
     ApiKeyService,
+    KeyAboveRevoker,
+    KeyOwnerRequired,
     ScopeAboveGranter,
     key_status,
 )
@@ -50,7 +52,7 @@ def _out(key: ApiKey, runtime: Runtime) -> schemas.ApiKey:
     status_code=status.HTTP_201_CREATED,
     summary="Create an API key",
     description="The key is in the answer's `key` field this once; only its HMAC is stored.",
-    responses=problem_responses(ValidationFailed, ScopeAboveGranter),
+    responses=problem_responses(ValidationFailed, ScopeAboveGranter, KeyOwnerRequired),
 )
 async def create_api_key(
     body: schemas.ApiKeyCreate, principal: ApiKeysWrite, session: DbSession, runtime: RuntimeDep
@@ -104,8 +106,10 @@ async def get_api_key(
 @router.post(
     "/{key_id}/revoke",
     summary="Revoke an API key",
-    description="Takes effect on the very next request. Revoking twice answers the same.",
-    responses=problem_responses(ApiKeyNotFound, ValidationFailed),
+    description="Takes effect on the very next request. Revoking twice answers the same. "
+    "You may revoke your own keys, and another member's key when you hold every permission "
+    "it acts with; service keys and platform operators' keys only with every permission.",
+    responses=problem_responses(ApiKeyNotFound, ValidationFailed, KeyAboveRevoker),
 )
 async def revoke_api_key(
     key_id: UUID, principal: ApiKeysWrite, session: DbSession, runtime: RuntimeDep

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import select, text, tuple_, update
+from sqlalchemy import exists, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sprintconnect.models import ApiKey
+from sprintconnect.models import ApiKey, Membership
 
 
 class ApiKeyRepository:
@@ -28,6 +28,31 @@ class ApiKeyRepository:
     async def get(self, org_id: UUID, key_id: UUID) -> ApiKey | None:
         stmt = select(ApiKey).where(ApiKey.org_id == org_id, ApiKey.id == key_id)
         return await self.session.scalar(stmt)
+
+    async def get_with_owner_membership(
+        self, org_id: UUID, key_id: UUID
+    ) -> tuple[ApiKey, bool] | None:
+        """A key and whether its owner is a member of its organization, in one round trip."""
+        member = exists().where(
+            Membership.org_id == ApiKey.org_id, Membership.user_id == ApiKey.created_by_user_id
+        )
+        stmt = select(ApiKey, member).where(ApiKey.org_id == org_id, ApiKey.id == key_id)
+        row = (await self.session.execute(stmt)).first()
+        return (row[0], bool(row[1])) if row else None
+
+    async def live_of_owner(self, org_id: UUID, user_id: UUID) -> Sequence[ApiKey]:
+        """Keys ``user_id`` owns in the organization that are not revoked (expired included)."""
+        stmt = (
+            select(ApiKey)
+            .where(
+                ApiKey.org_id == org_id,
+                ApiKey.created_by_user_id == user_id,
+                ApiKey.revoked_at.is_(None),
+            )
+            .order_by(ApiKey.created_at, ApiKey.id)
+            .with_for_update()
+        )
+        return (await self.session.scalars(stmt)).all()
 
     async def page(
         self, org_id: UUID, *, after: tuple[datetime, UUID] | None, limit: int

@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sprintconnect.identity.scopes import unknown_scopes
+from sprintconnect.kit.input import UtcDatetime
 from sprintconnect.kit.text import has_control_chars
 
 DEFAULT_LIFETIME_DAYS = 90
@@ -33,7 +34,14 @@ class ApiKey(BaseModel):
     last_used_at: datetime | None = Field(
         description="When the key was last used (updated at most once a minute)."
     )
-    created_by_user_id: UUID | None
+    kind: Literal["user", "service"] = Field(
+        description="`user`: owned by a member, acts with at most what they hold, and is "
+        "revoked when they leave. `service`: owned by no one, issued by an operator, acts "
+        "with its scopes."
+    )
+    created_by_user_id: UUID | None = Field(
+        description="The member who owns the key; null exactly for service keys."
+    )
 
 
 class ApiKeyCreate(BaseModel):
@@ -56,7 +64,9 @@ class ApiKeyCreate(BaseModel):
     name: str = Field(min_length=1, max_length=100)
     description: str | None = Field(default=None, max_length=1000)
     scopes: list[str] = Field(min_length=1, max_length=64)
-    expires_at: datetime | None = None
+    expires_at: UtcDatetime | None = Field(
+        default=None, description="With a time zone, e.g. 2027-01-01T00:00:00Z; stored in UTC."
+    )
     expires_in_days: int | None = Field(default=None, ge=1, le=3650)
     never_expires: bool = False
 
@@ -82,13 +92,6 @@ class ApiKeyCreate(BaseModel):
         if unknown:
             raise ValueError(f"unknown scopes: {', '.join(unknown)}")
         return sorted(set(value))
-
-    @field_validator("expires_at")
-    @classmethod
-    def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("must carry a time zone, e.g. 2027-01-01T00:00:00Z")
-        return value
 
     @model_validator(mode="after")
     def _one_expiry(self) -> ApiKeyCreate:

@@ -13,7 +13,10 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sprintconnect import audit
+from sprintconnect.api_key.authority import SERVICE, USER, owns, revocation_requirement
 from sprintconnect.api_key.repository import ApiKeyRepository
+from sprintconnect.authz.repository import AccessRepository
+from sprintconnect.authz.service import hide_unless_readable
 from sprintconnect.db.tenancy import bind_tenant
 from sprintconnect.errors import (
     CredentialsExpired,
@@ -45,6 +48,29 @@ class ScopeAboveGranter(PermissionDenied):
     title = "A key cannot carry scopes its creator lacks"
 
 
+class KeyOwnerRequired(PermissionDenied):
+    slug = "key-owner-required"
+    title = "Only a member's key can create API keys"
+
+
+class KeyAboveRevoker(PermissionDenied):
+    slug = "key-above-revoker"
+    title = "You cannot revoke a key that acts with permissions you do not hold"
+
+    def __init__(self, missing: list[str], *, operator_key: bool) -> None:
+        reason = (
+            "It is an operator key (a service key, or a platform super admin's key); only "
+            "a caller acting with every permission, an admin, may revoke it."
+            if operator_key
+            else f"It acts with {', '.join(missing)}, which you do not hold."
+        )
+        super().__init__(
+            f"You may revoke your own keys, and other keys within your permissions. {reason}",
+            missing_permissions=missing,
+            operator_key=operator_key,
+        )
+
+
 @dataclass
 class IssuedKey:
     record: ApiKey
@@ -59,6 +85,10 @@ class KeyFailure:
     org_id: UUID | None = None
     key_id: UUID | None = None
     reason: str = "invalid"
+
+
+def _not_found(key_id: UUID) -> ApiKeyNotFound:
+    return ApiKeyNotFound(f"No API key has the id {key_id} in this organization.")
 
 
 def key_status(key: ApiKey, now: datetime) -> Literal["active", "expired", "revoked"]:
@@ -90,6 +120,10 @@ class ApiKeyService:
         created_by_user_id: UUID | None,
         actor: Actor,
     ) -> IssuedKey:
+        """Issue a key, a ``user`` key when it has an owner and a ``service`` key otherwise.
+
+        Only operators issue service keys (the CLI); ``issue_for`` never does.
+        """
         if expires_at is not None and expires_at <= self.clock.now():
             raise ValidationFailed("expires_at must be in the future.")
         prefix = "".join(secrets.choice(PREFIX_ALPHABET) for _ in range(12))
@@ -104,6 +138,7 @@ class ApiKeyService:
                 scopes=sorted(set(scopes)),
                 expires_at=expires_at,
                 created_by_user_id=created_by_user_id,
+                kind=USER if created_by_user_id is not None else SERVICE,
             )
         )
         await audit.record(
@@ -116,6 +151,7 @@ class ApiKeyService:
                 "name": name,
                 "prefix": prefix,
                 "scopes": record.scopes,
+                "kind": record.kind,
                 "expires_at": expires_at.isoformat() if expires_at else None,
             },
         )
@@ -130,7 +166,16 @@ class ApiKeyService:
         scopes: list[str],
         expires_at: datetime | None,
     ) -> IssuedKey:
-        """Issue a key on behalf of a caller, who may not grant more than they hold."""
+        """Issue a key on behalf of a caller, who may not grant more than they hold.
+
+        The key belongs to the caller's member; a service key (no member) cannot mint keys,
+        so that every owner-less key is one an operator issued.
+        """
+        if principal.user_id is None:
+            raise KeyOwnerRequired(
+                "This is a service key; service keys are issued by an operator with "
+                "'sprintconnect admin create-api-key'. Create keys with a member's key."
+            )
         above = exceeding(principal.scopes, scopes)
         if above:
             raise ScopeAboveGranter(
@@ -150,7 +195,7 @@ class ApiKeyService:
     async def get(self, org_id: UUID, key_id: UUID) -> ApiKey:
         key = await self.keys.get(org_id, key_id)
         if key is None:
-            raise ApiKeyNotFound(f"No API key has the id {key_id} in this organization.")
+            raise _not_found(key_id)
         return key
 
     async def page(
@@ -164,22 +209,33 @@ class ApiKeyService:
         return rows, next_cursor
 
     async def revoke(self, principal: Principal, key_id: UUID) -> ApiKey:
-        """Revoke a key at once; revoking a revoked key changes nothing and answers the same."""
+        """Revoke a key at once; revoking a revoked key changes nothing and answers the same.
+
+        The caller must be allowed to (``api_key.authority``): their own key, or a key that
+        acts within what they hold.
+        """
         key = await self.get(principal.org_id, key_id)
+        await self._require_revocable(principal, key)
         if key.revoked_at is not None:
             return key
-        key.revoked_at = self.clock.now()
-        key.revoked_by_user_id = principal.user_id
-        await self.session.flush()
-        await audit.record(
-            self.session,
-            audit.AuditTag.API_KEY_REVOKED,
-            org_id=principal.org_id,
-            actor=principal.actor,
-            target=audit.Target("api_key", key.id),
-            details={"prefix": key.prefix},
+        await _mark_revoked(
+            self.session, key, now=self.clock.now(), actor=principal.actor, by=principal.user_id
         )
         return key
+
+    async def _require_revocable(self, principal: Principal, key: ApiKey) -> None:
+        if owns(principal, key):
+            return
+        owner = (
+            await AccessRepository(self.session).facts(key.org_id, key.created_by_user_id)
+            if key.created_by_user_id is not None
+            else None
+        )
+        needed = revocation_requirement(key, owner)
+        missing = sorted(needed.permissions - principal.permissions)
+        if missing:
+            hide_unless_readable(principal, "api_keys:read", _not_found(key.id))
+            raise KeyAboveRevoker(missing, operator_key=needed.operator_key)
 
     async def verify(self, presented: str, *, debounce: timedelta) -> ApiKey | KeyFailure:
         """Check a presented key and bind the transaction to its organization when it is valid."""
@@ -191,11 +247,12 @@ class ApiKeyService:
             return KeyFailure(InvalidCredentials("The API key is not valid."), reason="unknown")
         key_id, org_id = located
         await bind_tenant(self.session, org_id)
-        key = await self.keys.get(org_id, key_id)
-        if key is None or not constant_time_equals(key.key_hash, self._digest(presented)):
+        found = await self.keys.get_with_owner_membership(org_id, key_id)
+        if found is None or not constant_time_equals(found[0].key_hash, self._digest(presented)):
             return KeyFailure(
                 InvalidCredentials("The API key is not valid."), org_id, key_id, "secret_mismatch"
             )
+        key, owner_is_member = found
         now = self.clock.now()
         status = key_status(key, now)
         if status == "revoked":
@@ -213,7 +270,57 @@ class ApiKeyService:
                 key_id,
                 "expired",
             )
+        if key.kind == USER and not owner_is_member:
+            # Removal revokes a member's keys; this holds even when the row went another way.
+            return KeyFailure(
+                CredentialsRevoked(
+                    "The API key's owner is no longer a member of this organization."
+                ),
+                org_id,
+                key_id,
+                "owner_not_member",
+            )
         # The row is in hand: skip the write (and its round trip) while the stamp is fresh.
         if key.last_used_at is None or key.last_used_at < now - debounce:
             await self.keys.touch_last_used(key.id, now, debounce)
         return key
+
+
+async def revoke_member_keys(
+    session: AsyncSession,
+    org_id: UUID,
+    user_id: UUID,
+    *,
+    now: datetime,
+    actor: Actor,
+    revoked_by: UUID | None,
+) -> list[ApiKey]:
+    """Revoke every live key ``user_id`` owns in the (bound) organization; each audited."""
+    keys = list(await ApiKeyRepository(session).live_of_owner(org_id, user_id))
+    for key in keys:
+        await _mark_revoked(
+            session, key, now=now, actor=actor, by=revoked_by, reason="member_removed"
+        )
+    return keys
+
+
+async def _mark_revoked(
+    session: AsyncSession,
+    key: ApiKey,
+    *,
+    now: datetime,
+    actor: Actor,
+    by: UUID | None,
+    reason: str | None = None,
+) -> None:
+    key.revoked_at = now
+    key.revoked_by_user_id = by
+    await session.flush()
+    await audit.record(
+        session,
+        audit.AuditTag.API_KEY_REVOKED,
+        org_id=key.org_id,
+        actor=actor,
+        target=audit.Target("api_key", key.id),
+        details={"prefix": key.prefix, **({"reason": reason} if reason else {})},
+    )

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sprintconnect.models import AuditEvent
+from sprintconnect.models import AuditEvent, PlatformAuditEvent
 
 
 class AuditRepository:
@@ -17,6 +18,10 @@ class AuditRepository:
 
     def add(self, event: AuditEvent) -> None:
         self.session.add(event)
+
+    async def add_platform(self, values: dict[str, Any]) -> None:
+        """Append a platform entry; a plain INSERT, since the application may not read back."""
+        await self.session.execute(insert(PlatformAuditEvent).values(**values))
 
     async def recent(self, org_id: UUID, *, limit: int = 100) -> Sequence[AuditEvent]:
         stmt = (

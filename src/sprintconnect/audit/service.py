@@ -51,3 +51,30 @@ async def record(
     )
     await session.flush()
     log.info("audit.recorded", tag=str(tag), org_id=str(org_id), actor_type=actor.type)
+
+
+async def record_platform(
+    session: AsyncSession,
+    tag: AuditTag,
+    *,
+    actor: Actor,
+    target: Target | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Append an entry to the platform's own log (``platform_audit_events``), in the caller's
+    transaction: for what platform operators do to the platform rather than to one tenant."""
+    meta = current_request()
+    await AuditRepository(session).add_platform(
+        {
+            "tag": str(tag),
+            "actor_type": actor.type,
+            "actor_id": actor.id,
+            "target_type": target.type if target else None,
+            "target_id": str(target.id) if target and target.id is not None else None,
+            "details": details or {},
+            "request_id": meta.request_id,
+            "ip": meta.ip,
+            "user_agent": meta.user_agent[:512] if meta.user_agent else None,
+        }
+    )
+    log.info("audit.recorded", tag=str(tag), platform=True, actor_type=actor.type)

@@ -19,6 +19,9 @@ class AuditTag(StrEnum):
     ROLE_UNASSIGNED = "org:role:unassigned"
     MEMBER_ADDED = "org:member:added"
     MEMBER_REMOVED = "org:member:removed"
+    # Recorded in every organization the user belongs to (the operator CLI, owner connection).
+    SUPER_ADMIN_GRANTED = "platform:super_admin:granted"
+    SUPER_ADMIN_REVOKED = "platform:super_admin:revoked"
     POLICY_PUBLISHED = "org:policy:published"
     POLICY_ROLLED_BACK = "org:policy:rolled_back"
     SERVER_REGISTERED = "org:server:registered"
@@ -31,3 +34,7 @@ class AuditTag(StrEnum):
     API_KEY_AUTH_FAILED = "org:api_key:auth_failed"
     API_KEY_AUTH_EXPIRED = "org:api_key:auth_expired"
     API_KEY_AUTH_REVOKED = "org:api_key:auth_revoked"
+    API_KEY_AUTH_THROTTLED = "org:api_key:auth_throttled"
+    # Platform operators' actions on jobs: in platform_audit_events, and in the job's org.
+    JOB_REPLAYED = "platform:job:replayed"
+    JOB_DISCARDED = "platform:job:discarded"

@@ -21,6 +21,7 @@ from sprintconnect.authz.decision import (
     Subject,
 )
 from sprintconnect.authz.repository import AccessRepository
+from sprintconnect.errors import NotFound
 from sprintconnect.identity.principal import Principal
 
 log = structlog.get_logger("sprintconnect.authz")
@@ -138,19 +139,27 @@ async def authorize(
     principal: Principal,
     action: str,
     resource: Resource,
+    *,
+    hidden: NotFound | None = None,
+    read_action: str | None = None,
 ) -> Decision:
     """Ask the PDP once; raise ``PolicyDenied`` (403 with the decision id) on a deny.
+
+    For a decision on one existing object, pass ``hidden``: the error the caller gets for an
+    id that does not exist. A deny then raises ``hidden`` (404) unless the caller may read the
+    object (``read_action``, by default ``<kind>:read``): who may not see an object must not
+    learn from a 403 that it exists. 403 remains for what the caller can see but not do.
 
     Managing policies is governed by roles and base rules only, so that no organization
     policy can lock its admins out of repairing it.
     """
-    text = (
-        ""
-        if action in SELF_REPAIR_ACTIONS
-        else await authorizer.policy_text(session, principal.org_id, principal.policy_version)
-    )
+    text = await _policy_text(authorizer, session, principal, action)
     decision = await authorizer.decide(request_for(principal, action, resource), text)
     if not decision.allowed:
+        if hidden is not None:
+            read = read_action or f"{action.partition(':')[0]}:read"
+            if read == action or not await _allows(authorizer, session, principal, read, resource):
+                raise hidden
         missing = action not in principal.permissions
         hint = (
             f"'{action}' requires the permission '{action}', which your roles and key scopes "
@@ -160,6 +169,36 @@ async def authorize(
         )
         raise PolicyDenied(decision, action=action, hint=hint)
     return decision
+
+
+async def _policy_text(
+    authorizer: Authorizer, session: AsyncSession, principal: Principal, action: str
+) -> str:
+    if action in SELF_REPAIR_ACTIONS:
+        return ""
+    return await authorizer.policy_text(session, principal.org_id, principal.policy_version)
+
+
+async def _allows(
+    authorizer: Authorizer,
+    session: AsyncSession,
+    principal: Principal,
+    action: str,
+    resource: Resource,
+) -> bool:
+    text = await _policy_text(authorizer, session, principal, action)
+    return (await authorizer.decide(request_for(principal, action, resource), text)).allowed
+
+
+def hide_unless_readable(principal: Principal, read_permission: str, hidden: NotFound) -> None:
+    """Raise ``hidden`` (404) when the caller may not read a kind of object at all.
+
+    For refusals decided in code rather than by the PDP (such as the grant limit on roles):
+    call it before raising the 403, so that only callers who can see the object learn that
+    it exists.
+    """
+    if read_permission not in principal.permissions:
+        raise hidden
 
 
 def collection(kind: str) -> Resource:

@@ -312,7 +312,9 @@ class CatalogSearch:
             padded = query.cursor + "=" * (-len(query.cursor) % 4)
             data = json.loads(base64.urlsafe_b64decode(padded.encode()))
             offset, digest = int(data["o"]), str(data["d"])
-        except (ValueError, KeyError, TypeError) as exc:
+        # OverflowError: ``int`` of an infinite float (``{"o": 1e999}``); RecursionError:
+        # JSON nested deeper than Python's recursion limit.
+        except (ValueError, KeyError, TypeError, OverflowError, RecursionError) as exc:
             raise InvalidCursor() from exc
         if digest != self._digest(query) or offset < 0:
             raise InvalidCursor()

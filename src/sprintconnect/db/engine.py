@@ -39,6 +39,8 @@ class Database:
             max_overflow=settings.database_pool_size,
             pool_pre_ping=True,
             pool_recycle=1800,
+            # SQL parameters are user data (names, emails): errors and logs show the statement only.
+            hide_parameters=True,
         )
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
 

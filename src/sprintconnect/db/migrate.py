@@ -25,7 +25,7 @@ def alembic_config(db: Database) -> Config:
 
 
 def prepare_roles(db: Database, *, attempts: int = 5) -> None:
-    engine = create_engine(db.owner_url)
+    engine = create_engine(db.owner_url, hide_parameters=True)
     try:
         for attempt in range(attempts):
             try:
@@ -56,7 +56,7 @@ def downgrade(db: Database, revision: str) -> None:
 def current(db: Database) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
-    engine = create_engine(db.owner_url)
+    engine = create_engine(db.owner_url, hide_parameters=True)
     try:
         with engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()

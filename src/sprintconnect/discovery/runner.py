@@ -92,7 +92,7 @@ async def run_discovery(services: TaskServices, *, discovery_id: UUID, org_id: U
         return await _fail(
             services, org_id, discovery_id, "auth_rejected", "the stored credentials are missing"
         )
-    except (Exception, BaseExceptionGroup) as exc:
+    except Exception as exc:  # a group of failures is an ExceptionGroup; cancellation propagates
         failure = classify(exc, statuses=statuses, client_certificate=server.auth_type == "mtls")
         if failure.reason == "auth_rejected":
             services.tokens.forget_server(server.id)  # the next attempt fetches a new token

@@ -127,10 +127,12 @@ class DiscoveryService:
         return DiscoveryView(discovery, estimate, guidance)
 
     async def get(self, discovery_id: UUID) -> DiscoveryView:
+        missing = DiscoveryNotFound(f"No discovery has the id {discovery_id} here.")
         discovery = await self.discoveries.get(self.org_id, discovery_id)
         if discovery is None:
-            raise DiscoveryNotFound(f"No discovery has the id {discovery_id} here.")
-        await self.servers.get(discovery.server_id)  # the caller must see the server
+            raise missing
+        # The caller must see the server; if it may not, the discovery does not exist for it.
+        await self.servers.get(discovery.server_id, missing=missing)
         return await self.view(discovery)
 
     async def snapshot(

@@ -19,8 +19,11 @@ without running the route. The middleware therefore works beside the request:
    without valid credentials passes through untouched and the route answers 401.
 4. If the key is held: another method, path or body answers ``422 idempotency-key-reused``;
    a first request still running answers ``409 idempotency-in-progress`` (``Retry-After``); a
-   finished one is replayed byte for byte with ``Idempotent-Replayed: true``. These answers
-   count against the key's rate limit like any request.
+   finished one is replayed byte for byte with ``Idempotent-Replayed: true``, but only after
+   what the route asked of its caller (kept with the answer) has been asked again and allowed
+   (``reauth``): a key revoked since, or a permission removed since, gets the route's 401 or
+   403 instead. These
+   answers count against the key's rate limit like any request.
 5. Otherwise the route runs. When its last body chunk is about to go out (after the route's
    commit), a second short transaction stores the status, content-type, location, etag and
    the body (sealed: it may hold a secret shown once), so a client that has the answer can
@@ -43,7 +46,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from sprintconnect.errors import RateLimited, SprintConnectError
+from sprintconnect.errors import SprintConnectError
 from sprintconnect.idempotency.asgi import (
     Recorder,
     read_body,
@@ -52,6 +55,7 @@ from sprintconnect.idempotency.asgi import (
     send_stored,
 )
 from sprintconnect.idempotency.errors import IdempotencyKeyInvalid
+from sprintconnect.idempotency.reauth import reauthorize, recall, remember
 from sprintconnect.idempotency.request import Fingerprint, applies, bearer_token, idempotency_key
 from sprintconnect.idempotency.service import (
     Claim,
@@ -129,10 +133,17 @@ class IdempotencyMiddleware:
         outcome: StoredResponse | SprintConnectError,
     ) -> None:
         """Answer without running the route: a replay, or why the key cannot be used."""
+        requirements = None
+        if isinstance(outcome, StoredResponse):
+            outcome, requirements = recall(outcome)
         try:
-            await scope["app"].state.rate_limiter.hit(str(identity.api_key_id))
-        except RateLimited as limited:
-            outcome = limited
+            if requirements:
+                # The retry's caller must still be allowed what the route requires.
+                await reauthorize(scope["app"].state.runtime, scope, receive, requirements)
+            else:
+                await scope["app"].state.rate_limiter.hit(str(identity.api_key_id))
+        except SprintConnectError as refused:  # revoked, no longer permitted, rate limited
+            outcome = refused
         if isinstance(outcome, StoredResponse):
             log.info("idempotency.replayed", status=outcome.status)
             await send_stored(send, outcome)
@@ -150,7 +161,7 @@ class IdempotencyMiddleware:
             nonlocal settled
             if recorder.see(message) and not settled:
                 settled = True
-                await _settle(runtime, claim, recorder.response())
+                await _settle(runtime, claim, remember(scope, recorder.response()))
             await send(message)
 
         try:

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from typing import Any, get_args
+from uuid import UUID
 
 import structlog
 from prometheus_client import Gauge
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from sprintconnect import audit
+from sprintconnect.db.tenancy import bind_tenant
 from sprintconnect.errors import Conflict, InvalidCursor, NotFound
-from sprintconnect.identity.principal import Principal
+from sprintconnect.identity.principal import Actor, Principal
 from sprintconnect.jobs.repository import JobRepository, JobRow, QueueingLockTaken
 from sprintconnect.jobs.schemas import Job, JobEvent, JobState, JobStats
 from sprintconnect.kit.pagination import Page, decode_key, encode_key
+from sprintconnect.organization.repository import OrganizationRepository
 
 log = structlog.get_logger(__name__)
 
@@ -135,13 +139,55 @@ class JobService:
             ) from exc
         job = await self.get(job_id)
         log.info("jobs.replayed", job_id=job_id, task=job.task, by=self._operator())
+        await self._audit(audit.AuditTag.JOB_REPLAYED, job)
         return job
 
     async def discard(self, job_id: int) -> None:
         """Remove a dead job and its history for good."""
         await self._lock_dead(job_id)
+        job = await self.get(job_id)
         await self.jobs.delete(job_id)
         log.info("jobs.discarded", job_id=job_id, by=self._operator())
+        await self._audit(audit.AuditTag.JOB_DISCARDED, job)
+
+    async def _audit(self, tag: audit.AuditTag, job: Job) -> None:
+        """The platform's log always; the job's organization's log too when it has one.
+
+        The entry names the operator (a user: super admins always are one) and the key used.
+        """
+        org_id = await self._job_org(job)
+        actor = Actor("user", self._operator())
+        target = audit.Target("job", str(job.id))
+        details: dict[str, Any] = {
+            "task": job.task,
+            "queue": job.queue,
+            "org_id": str(org_id) if org_id else None,
+            "api_key_id": str(self.principal.api_key_id or ""),
+            "operator_org_id": str(self.principal.org_id),
+        }
+        await audit.record_platform(self.session, tag, actor=actor, target=target, details=details)
+        if org_id is None:
+            return
+        await bind_tenant(self.session, org_id)
+        try:
+            await audit.record(
+                self.session, tag, org_id=org_id, actor=actor, target=target, details=details
+            )
+        finally:
+            await bind_tenant(self.session, self.principal.org_id)
+
+    async def _job_org(self, job: Job) -> UUID | None:
+        """The organization a job works for, if its arguments name one that exists."""
+        try:
+            org_id = UUID(str(job.args.get("org_id")))
+        except ValueError:
+            return None
+        await bind_tenant(self.session, org_id)
+        try:
+            found = await OrganizationRepository(self.session).get(org_id)
+        finally:
+            await bind_tenant(self.session, self.principal.org_id)
+        return org_id if found is not None else None
 
     async def stats(self) -> JobStats:
         counts: dict[str, int] = {}

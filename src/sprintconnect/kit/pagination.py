@@ -12,6 +12,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from sprintconnect.errors import InvalidCursor
+from sprintconnect.kit.input import text_problem
 
 T = TypeVar("T")
 
@@ -41,7 +42,16 @@ def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
         padded = cursor + "=" * (-len(cursor) % 4)
         created, row_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
         return datetime.fromisoformat(created), UUID(row_id)
-    except (ValueError, TypeError, AttributeError, binascii.Error, UnicodeDecodeError) as exc:
+    # RecursionError: JSON nested past Python's limit (``max_length`` on the query parameter
+    # keeps cursors shallower today; this holds whatever that limit becomes).
+    except (
+        ValueError,
+        TypeError,
+        AttributeError,
+        binascii.Error,
+        UnicodeDecodeError,
+        RecursionError,
+    ) as exc:
         raise InvalidCursor() from exc
 
 
@@ -56,8 +66,15 @@ def decode_key(cursor: str, size: int) -> list[object]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+    except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError) as exc:
         raise InvalidCursor() from exc
     if not isinstance(values, list) or len(values) != size:
         raise InvalidCursor()
+    # Only what ``encode_key`` writes, and text that PostgreSQL can hold: a crafted cursor
+    # is a 422, never a database error.
+    for value in values:
+        if not isinstance(value, str | int | float | None) or (
+            isinstance(value, str) and text_problem(value) is not None
+        ):
+            raise InvalidCursor()
     return values

@@ -12,7 +12,14 @@ from sprintconnect.errors import (
     ValidationFailed,
     problem_responses,
 )
+from sprintconnect.identity.ratelimit import AuthenticationThrottled, OrgRateLimited
 
 AUTHENTICATED: dict[int | str, dict[str, Any]] = problem_responses(
-    AuthenticationRequired, InsufficientScope, PolicyDenied, RateLimited, ValidationFailed
+    AuthenticationRequired,
+    InsufficientScope,
+    PolicyDenied,
+    RateLimited,
+    OrgRateLimited,
+    AuthenticationThrottled,
+    ValidationFailed,
 )

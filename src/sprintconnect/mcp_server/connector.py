@@ -2,10 +2,16 @@
 
 Failures are classified (DNS, refused, TLS, auth rejected, protocol, timeout, egress denied) so
 that callers can say what to do about them.
+
+Every operation here has an overall deadline (``asyncio.timeout``) besides the per-socket
+timeouts: a remote party can keep each socket busy, or the SDK can wait on its own streams
+where no socket timeout applies (an SSE ``endpoint`` event naming another origin). Callers
+must not hold a database connection while they await these (see ``db.session.release_connection``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import ssl
 import tempfile
@@ -74,6 +80,7 @@ async def _client_credentials_token(
     policy: EgressPolicy,
     network: Network,
     cache: TokenCache,
+    timeout_seconds: float,
 ) -> str:
     config = server.auth_config
     key = f"{server.id}:{config['client_id']}:{server.credentials_updated_at}"
@@ -88,13 +95,15 @@ async def _client_credentials_token(
         scope=" ".join(config.get("scopes") or []) or None,
         token_endpoint_auth_method="client_secret_basic",  # noqa: S106 - a method name
         transport=transport,
-        timeout=httpx2.Timeout(10.0),
+        timeout=httpx2.Timeout(min(10.0, timeout_seconds)),
         trust_env=False,
     ) as oauth:
         extra = {"audience": config["audience"]} if config.get("audience") else {}
-        token = await oauth.fetch_token(
-            config["token_url"], grant_type="client_credentials", **extra
-        )
+        # A token endpoint that trickles bytes never trips a per-socket timeout.
+        async with asyncio.timeout(timeout_seconds):
+            token = await oauth.fetch_token(
+                config["token_url"], grant_type="client_credentials", **extra
+            )
     access = str(token["access_token"])
     cache.put(key, access, float(token.get("expires_in") or 300))
     return access
@@ -125,15 +134,20 @@ async def request_options(
     policy: EgressPolicy,
     network: Network,
     cache: TokenCache,
+    *,
+    timeout_seconds: float,
 ) -> tuple[dict[str, str], ssl.SSLContext | None]:
-    """Headers and TLS context that carry the server's credentials."""
+    """Headers and TLS context that carry the server's credentials (a token fetch, if any,
+    within ``timeout_seconds``)."""
     secret = secret or {}
     if server.auth_type == "bearer":
         return {"Authorization": f"Bearer {secret['token']}"}, None
     if server.auth_type == "header":
         return {server.auth_config["header_name"]: secret["value"]}, None
     if server.auth_type == "oauth2_client_credentials":
-        token = await _client_credentials_token(server, secret, policy, network, cache)
+        token = await _client_credentials_token(
+            server, secret, policy, network, cache, timeout_seconds
+        )
         return {"Authorization": f"Bearer {token}"}, None
     if server.auth_type == "mtls":
         return {}, _mtls_context(secret)
@@ -156,7 +170,9 @@ async def open_session(
     ``statuses`` collects the HTTP status of every response: the SDK turns a 401 into a
     generic JSON-RPC error, so this is how a caller can still tell credentials were refused.
     """
-    headers, verify = await request_options(server, secret, policy, network, cache)
+    headers, verify = await request_options(
+        server, secret, policy, network, cache, timeout_seconds=timeout_seconds
+    )
 
     def watched(client: httpx2.AsyncClient) -> httpx2.AsyncClient:
         if statuses is not None:
@@ -235,19 +251,23 @@ async def check_connection(
     cache: TokenCache,
     timeout_seconds: float,
 ) -> CheckResult:
-    """Connect and run ``initialize``; report what happened rather than raise."""
+    """Connect and run ``initialize`` within ``timeout_seconds`` overall; report what happened
+    rather than raise. Cancellation is not a failure to report: it propagates."""
     started = time.perf_counter()
     statuses: list[int] = []
     try:
-        async with open_session(
-            server,
-            secret,
-            policy,
-            network=network,
-            cache=cache,
-            timeout_seconds=timeout_seconds,
-            statuses=statuses,
-        ) as session:
+        async with (
+            asyncio.timeout(timeout_seconds),
+            open_session(
+                server,
+                secret,
+                policy,
+                network=network,
+                cache=cache,
+                timeout_seconds=timeout_seconds,
+                statuses=statuses,
+            ) as session,
+        ):
             info = session.server_info
             return CheckResult(
                 ok=True,
@@ -256,9 +276,9 @@ async def check_connection(
                 server_name=info.name if info else None,
                 server_version=info.version if info else None,
             )
-    except BaseException as exc:  # every failure becomes a classified answer
-        if isinstance(exc, KeyboardInterrupt | SystemExit):
-            raise
+    except Exception as exc:  # every failure becomes a classified answer
+        # Exception, not BaseException: CancelledError (and a group holding one) must reach
+        # the caller, and the deadline above arrives here as TimeoutError.
         failure = classify(exc, statuses=statuses, client_certificate=server.auth_type == "mtls")
         if failure.reason in ("auth_rejected", "egress_denied"):
             # A refused token must not be reused until it expires; fetch a new one next time.

@@ -7,11 +7,12 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response, status
 
-from sprintconnect.db.session import DbSession
+from sprintconnect.db.session import DbSession, release_connection
 from sprintconnect.discovery.service import queue_discovery
 from sprintconnect.egress import EgressDenied, EgressRateLimited
 from sprintconnect.errors import InvalidCursor, problem_responses
 from sprintconnect.identity.deps import ServersRead, ServersWrite
+from sprintconnect.kit.outbound import OutboundBusy, OutboundLimiterDep
 from sprintconnect.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from sprintconnect.kit.responses import AUTHENTICATED
 from sprintconnect.mcp_server import connector, credentials
@@ -36,7 +37,7 @@ from sprintconnect.mcp_server.service import (
     ServerQuotaExceeded,
 )
 from sprintconnect.mcp_server.views import server_out
-from sprintconnect.secret import SecretNotFound
+from sprintconnect.secret import SecretNotFound, SecretStoreUnavailable
 
 router = APIRouter(prefix="/api/v1/servers", tags=["MCP servers"], responses=AUTHENTICATED)
 
@@ -146,9 +147,12 @@ async def delete_server(
 @router.post(
     "/{server_id}/connection-check",
     summary="Connect to the server and run initialize",
-    description="Reaches the server through the egress guard with its credentials. The answer "
-    "says whether it worked; a failure carries a classified `reason` and guidance.",
-    responses=problem_responses(ServerNotFound),
+    description="Reaches the server through the egress guard with its credentials, within "
+    "`SPRINTCONNECT_MCP_CONNECT_TIMEOUT_SECONDS` overall. The answer says whether it worked; a "
+    "failure carries a classified `reason` and guidance. An organization runs at most "
+    "`SPRINTCONNECT_OUTBOUND_CONCURRENCY_PER_ORG` checks at once; beyond that the answer is "
+    "429 with `Retry-After`.",
+    responses=problem_responses(ServerNotFound, OutboundBusy, SecretStoreUnavailable),
 )
 async def connection_check(
     server_id: UUID,
@@ -157,29 +161,38 @@ async def connection_check(
     deps: ServerDeps,
     network: NetworkDep,
     tokens: TokenCacheDep,
+    limiter: OutboundLimiterDep,
 ) -> ConnectionCheck:
     service = McpServerService(session, principal, deps)
     server = await service.get(server_id, action="servers:write")
-    secret = None
-    if server.auth_type != "none":
-        try:
-            value = await deps.secrets.get(principal.org_id, credentials.secret_path(server.id))
-            secret = value.reveal()
-        except SecretNotFound:
-            return ConnectionCheck(
-                ok=False,
-                latency_ms=0.0,
-                reason="auth_rejected",
-                error="the stored credentials are missing; set them again",
-            )
-    result = await connector.check_connection(
-        server,
-        secret,
-        await service.egress_policy(),
-        network=network,
-        cache=tokens,
-        timeout_seconds=deps.settings.mcp_connect_timeout_seconds,
-    )
+    policy = await service.egress_policy()
+    # Read, release, call out: the remote party may take its whole deadline, and a pooled
+    # connection held meanwhile is one every other tenant waits for (ADR 0005). Nothing is
+    # written afterwards, so no transaction (nor tenant binding) is needed again.
+    await release_connection(session)
+    settings = deps.settings
+    budget = settings.mcp_connect_timeout_seconds + settings.vault_timeout_seconds
+    async with limiter.slot(principal.org_id, seconds=budget):
+        secret = None
+        if server.auth_type != "none":
+            try:
+                value = await deps.secrets.get(principal.org_id, credentials.secret_path(server.id))
+                secret = value.reveal()
+            except SecretNotFound:
+                return ConnectionCheck(
+                    ok=False,
+                    latency_ms=0.0,
+                    reason="auth_rejected",
+                    error="the stored credentials are missing; set them again",
+                )
+        result = await connector.check_connection(
+            server,
+            secret,
+            policy,
+            network=network,
+            cache=tokens,
+            timeout_seconds=settings.mcp_connect_timeout_seconds,
+        )
     return ConnectionCheck(
         ok=result.ok,
         latency_ms=result.latency_ms,

@@ -85,9 +85,16 @@ class McpServerService:
                 "invalid_allowlist", "The organization's egress allowlist has an invalid entry."
             ) from exc
 
-    async def _authorize(self, action: str, server: McpServer) -> None:
+    async def _authorize(
+        self, action: str, server: McpServer, *, hidden: NotFound | None = None
+    ) -> None:
         await authorize(
-            self.deps.authorizer, self.session, self.principal, action, server_resource(server)
+            self.deps.authorizer,
+            self.session,
+            self.principal,
+            action,
+            server_resource(server),
+            hidden=hidden,
         )
 
     async def _name_free(self, environment: str, name: str, excluding: UUID | None) -> None:
@@ -154,11 +161,18 @@ class McpServerService:
         )
         return server
 
-    async def get(self, server_id: UUID, *, action: str = "servers:read") -> McpServer:
+    async def get(
+        self, server_id: UUID, *, action: str = "servers:read", missing: NotFound | None = None
+    ) -> McpServer:
+        """The server, if the caller may ``action`` it; one the caller may not read is
+        ``missing`` (by default ``ServerNotFound``), exactly like an unknown id."""
+        missing = missing or ServerNotFound(
+            f"No MCP server has the id {server_id} in this organization."
+        )
         server = await self.servers.get(self.org_id, server_id)
         if server is None:
-            raise ServerNotFound(f"No MCP server has the id {server_id} in this organization.")
-        await self._authorize(action, server)
+            raise missing
+        await self._authorize(action, server, hidden=missing)
         return server
 
     async def page(

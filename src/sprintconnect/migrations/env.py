@@ -12,7 +12,9 @@ target_metadata = Base.metadata
 
 
 def run_migrations_online() -> None:
-    engine = create_engine(config.attributes["owner_url"], poolclass=pool.NullPool)
+    engine = create_engine(
+        config.attributes["owner_url"], poolclass=pool.NullPool, hide_parameters=True
+    )
     with engine.connect() as connection:
         context.configure(
             connection=connection,

@@ -2,7 +2,7 @@
 
 from sprintconnect.models.access import PolicyVersion, Role, RoleAssignment
 from sprintconnect.models.api_key import ApiKey
-from sprintconnect.models.audit import AuditEvent
+from sprintconnect.models.audit import AuditEvent, PlatformAuditEvent
 from sprintconnect.models.base import Base
 from sprintconnect.models.catalog import ServerCapability
 from sprintconnect.models.discovery import CapabilityItem, CapabilitySnapshot, Discovery
@@ -25,6 +25,7 @@ __all__ = [
     "Membership",
     "Organization",
     "OutboxEvent",
+    "PlatformAuditEvent",
     "PolicyVersion",
     "Role",
     "RoleAssignment",

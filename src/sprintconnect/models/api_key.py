@@ -1,20 +1,33 @@
-"""API keys: only an HMAC of the key is stored."""
+"""API keys: only an HMAC of the key is stored.
+
+A ``user`` key belongs to a member and acts with at most what that member holds; a
+``service`` key belongs to no one, is issued by an operator, and acts with its scopes.
+"""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sprintconnect.models.base import Base, CreatedAtMixin, IdMixin
 
+KIND_CHECK = (
+    "(kind = 'user' AND created_by_user_id IS NOT NULL) "
+    "OR (kind = 'service' AND created_by_user_id IS NULL)"
+)
+
 
 class ApiKey(IdMixin, CreatedAtMixin, Base):
     __tablename__ = "api_keys"
-    __table_args__ = (Index("ix_api_keys_org_created", "org_id", "created_at", "id"),)
+    __table_args__ = (
+        Index("ix_api_keys_org_created", "org_id", "created_at", "id"),
+        # Owner-less keys exist only as explicit service keys; see migration 0008.
+        CheckConstraint(KIND_CHECK, name="kind"),
+    )
 
     org_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False
@@ -29,8 +42,10 @@ class ApiKey(IdMixin, CreatedAtMixin, Base):
     revoked_by_user_id: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), ForeignKey("users.id", ondelete="SET NULL")
     )
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    # The owner of a user key; a deleted user takes their keys along, never leaving them ownerless.
     created_by_user_id: Mapped[uuid.UUID | None] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("users.id", ondelete="SET NULL")
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE")
     )
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     expiry_notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

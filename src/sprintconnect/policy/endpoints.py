@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query, Request, status
 
 from sprintconnect.db.session import DbSession, RuntimeDep
 from sprintconnect.errors import problem_responses
+from sprintconnect.identity.auth import require
 from sprintconnect.identity.deps import PoliciesRead, PoliciesWrite
 from sprintconnect.kit.pagination import INT4_MAX
 from sprintconnect.kit.responses import AUTHENTICATED
@@ -90,11 +91,16 @@ async def rollback_policy(
     "/dry-run",
     summary="What may a subject do here, and why",
     description="Evaluates one decision for a member, an API key, or yourself, optionally at "
-    "another time or against a draft policy text. Nothing is changed.",
+    "another time or against a draft policy text. Nothing is changed. A draft "
+    "(`policy_text`) needs `policies:write`, as publishing it would.",
     responses=problem_responses(DryRunSubjectNotFound, PolicyRejected),
 )
 async def dry_run(
     body: DryRun, request: Request, principal: PoliciesRead, session: DbSession, runtime: RuntimeDep
 ) -> DryRunResult:
+    if body.policy_text is not None:
+        # Trying a draft parses untrusted policy text: as much as publishing, so the same
+        # permission.
+        await require(request, session, principal, "policies:write")
     service = PolicyService(session, principal)
     return await service.dry_run(body, request.app.state.authorizer, runtime.clock.now())

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sprintconnect.kit.input import UtcDatetime
 from sprintconnect.kit.pagination import INT4_MAX
 
 EXAMPLE_POLICY = """@id("office-hours")
@@ -86,7 +87,9 @@ class DryRun(BaseModel):
     resource: DryRunResource
     user_id: UUID | None = Field(default=None, description="Decide for this member.")
     api_key_id: UUID | None = Field(default=None, description="Decide for this API key.")
-    at: datetime | None = Field(default=None, description="Decide as of this time.")
+    at: UtcDatetime | None = Field(
+        default=None, description="Decide as of this time (with a time zone)."
+    )
     policy_text: str | None = Field(
         default=None, max_length=65536, description="Try a draft instead of the current version."
     )

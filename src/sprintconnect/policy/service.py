@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sprintconnect import audit
 from sprintconnect.api_key.repository import ApiKeyRepository
 from sprintconnect.authz.access import effective_permissions, role_permissions, time_context
-from sprintconnect.authz.cedar import PolicyInvalid, check_org_policies
+from sprintconnect.authz.cedar import PolicyInvalid, check_org_policies_safely
 from sprintconnect.authz.cedar_schema import BASE_POLICIES, SCHEMA
 from sprintconnect.authz.decision import DecisionRequest, Resource, Subject
 from sprintconnect.authz.permissions import ALL_PERMISSIONS
@@ -49,9 +49,10 @@ class DryRunSubjectNotFound(NotFound):
     title = "The subject to decide for was not found"
 
 
-def validate(text: str) -> None:
+async def validate(text: str) -> None:
+    """Check policy text on the parser thread: a text that crashes it cannot end the process."""
     try:
-        check_org_policies(text)
+        await check_org_policies_safely(text)
     except PolicyInvalid as exc:
         raise PolicyRejected(exc.problems) from exc
 
@@ -87,7 +88,7 @@ class PolicyService:
         self, text: str, comment: str | None, *, rolled_back_from: int | None = None
     ) -> PolicyVersionOut:
         """Validate, then store as the next version; the previous version stays in history."""
-        validate(text)
+        await validate(text)
         await self.versions.lock(self.org_id)
         row = await self.versions.add(
             PolicyVersion(
@@ -127,7 +128,7 @@ class PolicyService:
 
     async def dry_run(self, body: DryRun, authorizer: Authorizer, now: datetime) -> DryRunResult:
         if body.policy_text is not None:
-            validate(body.policy_text)
+            await validate(body.policy_text)
         facts_repo = AccessRepository(self.session)
         subject, facts = await self._subject(body, facts_repo)
         text = body.policy_text

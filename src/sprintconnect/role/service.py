@@ -13,6 +13,7 @@ from sprintconnect.authz.permissions import (
     BUILT_IN_ROLES,
     RESERVED_ROLE_NAMES,
 )
+from sprintconnect.authz.service import hide_unless_readable
 from sprintconnect.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from sprintconnect.identity.principal import Principal
 from sprintconnect.models import Role
@@ -101,10 +102,13 @@ class RoleService:
     async def require_grantable(self, name: str) -> None:
         """Raise unless the caller holds every permission the role grants."""
         roles = await self._graph()
+        not_found = RoleNotFound(f"No role is named '{name}' in this organization.")
         if name not in roles:
-            raise RoleNotFound(f"No role is named '{name}' in this organization.")
+            raise not_found
         missing = sorted(graph.effective(roles, name) - self.principal.permissions)
         if missing:
+            if name not in BUILT_IN_ROLES:  # built-in roles are public; custom ones are not
+                hide_unless_readable(self.principal, "roles:read", not_found)
             raise GrantAboveGranter(name, missing)
 
     def _check_shape(self, roles: dict[str, graph.RoleNode], node: graph.RoleNode) -> None:

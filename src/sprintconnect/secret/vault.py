@@ -5,14 +5,23 @@ from the UUID the caller is bound to and the rest is a validated path, so no inp
 another organization's subtree. The token needs, on that subtree, ``create``, ``read`` and
 ``update`` under ``<mount>/data/<prefix>/orgs/*`` and ``read`` and ``delete`` under
 ``<mount>/metadata/<prefix>/orgs/*``, and nothing more.
+
+``hvac`` is synchronous, so calls run in worker threads of the store's own pool. Each call has
+an overall deadline (``timeout``, the same number hvac uses per socket operation): a Vault that
+trickles bytes never trips a socket timeout. A thread cannot be cancelled, so a call past its
+deadline is abandoned to finish on its own; its own pool keeps such threads from starving other
+users of the default executor, and requests waiting for a free thread still meet the deadline.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
 import re
 import threading
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
@@ -39,6 +48,8 @@ from sprintconnect.secret.store import (
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
+# Worker threads for Vault calls; calls beyond this wait for a thread (within their deadline).
+MAX_THREADS = 8
 _FRACTION = re.compile(r"(\.\d{6})\d+")
 
 
@@ -78,6 +89,8 @@ class VaultSecretStore:
         self._local = threading.local()
         self._clients: list[hvac.Client] = []
         self._lock = threading.Lock()
+        self._deadline = float(timeout)
+        self._threads = ThreadPoolExecutor(max_workers=MAX_THREADS, thread_name_prefix="vault")
 
     def __repr__(self) -> str:
         return f"VaultSecretStore(url={self._options['url']!r}, mount={self._mount!r})"
@@ -101,8 +114,16 @@ class VaultSecretStore:
         def run() -> T:
             return work(self._client().secrets.kv.v2)
 
+        loop = asyncio.get_running_loop()
+        call = functools.partial(contextvars.copy_context().run, run)
         try:
-            return await asyncio.to_thread(run)
+            async with asyncio.timeout(self._deadline):
+                return await loop.run_in_executor(self._threads, call)
+        except TimeoutError:  # before OSError: in Python 3.11 it is one
+            log.warning("secret.vault_deadline", path=path, seconds=self._deadline)
+            raise SecretStoreUnavailable(
+                f"The secret store did not answer within {self._deadline:g}s for '{path}'."
+            ) from None
         except vault_errors.InvalidPath:
             if writing:  # a write finds no path only when the mount itself is missing
                 raise SecretStoreUnavailable(
@@ -198,3 +219,5 @@ class VaultSecretStore:
             clients, self._clients = self._clients, []
         for client in clients:
             client.adapter.close()
+        # Threads still stuck on a call past its deadline end with their own socket timeout.
+        self._threads.shutdown(wait=False, cancel_futures=True)

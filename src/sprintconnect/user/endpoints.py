@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from sprintconnect.db.session import DbSession
+from sprintconnect.db.session import DbSession, RuntimeDep
 from sprintconnect.errors import InvalidCursor, problem_responses
 from sprintconnect.identity.deps import UsersRead, UsersWrite
 from sprintconnect.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
@@ -52,11 +52,14 @@ async def get_member(user_id: UUID, principal: UsersRead, session: DbSession) ->
     "/{user_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Remove a member",
-    description="Their roles go with them; API keys they created stop working at once.",
-    responses=problem_responses(MemberNotFound, LastAdmin),
+    description="Their roles go with them, and every API key they own here is revoked in the "
+    "same step (audited). Removing a platform super admin takes every permission.",
+    responses=problem_responses(MemberNotFound, LastAdmin, GrantAboveGranter),
 )
-async def remove_member(user_id: UUID, principal: UsersWrite, session: DbSession) -> Response:
-    await MemberService(session, principal).remove(user_id)
+async def remove_member(
+    user_id: UUID, principal: UsersWrite, session: DbSession, runtime: RuntimeDep
+) -> Response:
+    await MemberService(session, principal).remove(user_id, runtime.clock.now())
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

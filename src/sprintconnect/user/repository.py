@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import delete, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sprintconnect.models import Membership, User
@@ -23,6 +23,12 @@ class UserRepository:
         self.session.add(user)
         await self.session.flush()
         return user
+
+    async def set_super_admin(self, user_id: UUID, value: bool) -> None:
+        """Owner connection only: the application role holds no UPDATE on ``users``."""
+        await self.session.execute(
+            update(User).where(User.id == user_id).values(is_super_admin=value)
+        )
 
 
 class MembershipRepository:
@@ -60,6 +66,11 @@ class MembershipRepository:
         await self.session.flush()
         await self.session.refresh(membership)
         return membership
+
+    async def organizations_of(self, user_id: UUID) -> list[UUID]:
+        """Every organization of a user, across tenants: for the owner connection only."""
+        stmt = select(Membership.org_id).where(Membership.user_id == user_id)
+        return list((await self.session.scalars(stmt.order_by(Membership.org_id))).all())
 
     async def remove(self, org_id: UUID, user_id: UUID) -> None:
         await self.session.execute(

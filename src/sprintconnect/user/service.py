@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sprintconnect import audit
+from sprintconnect.api_key.service import revoke_member_keys
+from sprintconnect.authz.permissions import ALL_PERMISSIONS, SUPER_ADMIN
+from sprintconnect.authz.repository import AccessRepository
 from sprintconnect.errors import Conflict, NotFound
 from sprintconnect.identity.principal import Actor, Principal
 from sprintconnect.kit.pagination import decode_cursor, encode_cursor
 from sprintconnect.kit.text import normalize_email
 from sprintconnect.models import Membership, User
 from sprintconnect.role.repository import AssignmentRepository
-from sprintconnect.role.service import RoleService
+from sprintconnect.role.service import GrantAboveGranter, RoleService
 from sprintconnect.user.repository import MembershipRepository, UserRepository
 from sprintconnect.user.schemas import Member, MemberCreate
 
@@ -28,15 +32,14 @@ class AlreadyMember(Conflict):
     title = "The user is already a member"
 
 
-async def get_or_create_user(
-    session: AsyncSession, email: str, *, display_name: str | None = None
-) -> User:
+async def get_or_create_user(session: AsyncSession, email: str) -> User:
+    """The platform identity for ``email``; it carries nothing an organization sets."""
     email = normalize_email(email)
     users = UserRepository(session)
     existing = await users.by_email(email)
     if existing is not None:
         return existing
-    return await users.add(User(email=email, display_name=display_name))
+    return await users.add(User(email=email))
 
 
 async def add_membership(
@@ -47,9 +50,12 @@ async def add_membership(
     roles: list[str],
     actor: Actor,
     granted_by: UUID | None = None,
+    display_name: str | None = None,
 ) -> Membership:
     """Join ``user`` to the (bound) organization with ``roles``; audited. No grant check."""
-    membership = await MembershipRepository(session).add(Membership(org_id=org_id, user_id=user.id))
+    membership = await MembershipRepository(session).add(
+        Membership(org_id=org_id, user_id=user.id, display_name=display_name)
+    )
     assignments = AssignmentRepository(session)
     for role in roles:
         await assignments.add(org_id, user.id, role, granted_by)
@@ -94,7 +100,7 @@ class MemberService:
     async def add(self, data: MemberCreate) -> Member:
         for role in data.roles:
             await self.roles.require_grantable(role)
-        user = await get_or_create_user(self.session, data.email, display_name=data.display_name)
+        user = await get_or_create_user(self.session, data.email)
         if await self.memberships.get(self.org_id, user.id) is not None:
             raise AlreadyMember(f"{data.email} is already a member of this organization.")
         await add_membership(
@@ -104,14 +110,29 @@ class MemberService:
             roles=data.roles,
             actor=self.principal.actor,
             granted_by=self.principal.user_id,
+            display_name=data.display_name,
         )
         return await self.get(user.id)
 
-    async def remove(self, user_id: UUID) -> None:
+    async def remove(self, user_id: UUID, now: datetime) -> None:
+        """Remove a member with every role they hold and every key they own here, at once."""
         member = await self.get(user_id)
         for role in member.roles:  # removing a member takes every role they hold
             await self.roles.require_grantable(role)
+        facts = await AccessRepository(self.session).facts(self.org_id, user_id)
+        if facts.super_admin:  # a platform operator acts with everything here
+            missing = sorted(ALL_PERMISSIONS - self.principal.permissions)
+            if missing:
+                raise GrantAboveGranter(SUPER_ADMIN, missing)
         await self.roles.guard_last_admin(user_id)
+        revoked = await revoke_member_keys(
+            self.session,
+            self.org_id,
+            user_id,
+            now=now,
+            actor=self.principal.actor,
+            revoked_by=self.principal.user_id,
+        )
         await self.memberships.remove(self.org_id, user_id)
         await audit.record(
             self.session,
@@ -119,6 +140,7 @@ class MemberService:
             org_id=self.org_id,
             actor=self.principal.actor,
             target=audit.Target("user", user_id),
+            details={"revoked_api_keys": [str(k.id) for k in revoked]},
         )
 
     async def assign(self, user_id: UUID, role: str) -> Member:
@@ -136,7 +158,7 @@ def _member(membership: Membership, user: User, roles: list[str]) -> Member:
     return Member(
         user_id=user.id,
         email=user.email,
-        display_name=user.display_name,
+        display_name=membership.display_name,
         roles=roles,
         joined_at=membership.created_at,
     )
