@@ -50,4 +50,3 @@ class PlatformAuditEvent(_EntryColumns, Base):
 
     __tablename__ = "platform_audit_events"
     __table_args__ = (Index("ix_platform_audit_events_seq", "seq"),)
-
