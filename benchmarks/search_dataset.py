@@ -674,11 +674,11 @@ def load(conninfo: str, shape: Shape, keyring: KeyRing) -> None:
         conninfo,
         {
             "organizations": "id, name, slug, time_zone, catalog_generation, created_at",
-            "users": "id, email, display_name, created_at",
-            "memberships": "id, org_id, user_id, created_at",
+            "users": "id, email, created_at",
+            "memberships": "id, org_id, user_id, display_name, created_at",
             "role_assignments": "org_id, user_id, role_name, created_at",
             "api_keys": "id, org_id, name, description, prefix, key_hash, scopes, "
-            "created_by_user_id, created_at",
+            "created_by_user_id, kind, created_at",
         },
     )
     for n in range(shape.orgs):
@@ -688,17 +688,18 @@ def load(conninfo: str, shape: Shape, keyring: KeyRing) -> None:
         joined = _ts(now - timedelta(days=800 - n * 400 / max(1, shape.orgs)))
         zone = rng.choice(TIME_ZONES)
         small.add("organizations", f"{org_id}\t{name}\t{slug}\t{zone}\t0\t{joined}\n")
+        small.add("users", f"{user_id}\tadmin@{slug}.example.com\t{joined}\n")
         small.add(
-            "users", f"{user_id}\tadmin@{slug}.example.com\t{name.split()[0]} Admin\t{joined}\n"
+            "memberships",
+            f"{new_id()}\t{org_id}\t{user_id}\t{name.split()[0]} Admin\t{joined}\n",
         )
-        small.add("memberships", f"{new_id()}\t{org_id}\t{user_id}\t{joined}\n")
         small.add("role_assignments", f"{org_id}\t{user_id}\tadmin\t{joined}\n")
         prefix, plaintext = api_key(org_id)
         key_hash = keyring.hmac(HMAC_PURPOSE, plaintext.encode()).hex()
         small.add(
             "api_keys",
             f"{key_id}\t{org_id}\tsearch-benchmark\tKey of the search benchmark\t{prefix}"
-            f"\t\\\\x{key_hash}\t{{admin}}\t{user_id}\t{joined}\n",
+            f"\t\\\\x{key_hash}\t{{admin}}\t{user_id}\tuser\t{joined}\n",
         )
         orgs.append((org_id, slug, user_id))
     small.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,7 +18,6 @@ from sprintconnect.api_key.service import ApiKeyService
 from sprintconnect.app import create_app
 from sprintconnect.config import Settings
 from sprintconnect.db import migrate
-from sprintconnect.identity.principal import Actor
 from sprintconnect.identity.ratelimit import RateLimiter
 from sprintconnect.kit.clock import Clock
 from sprintconnect.organization.service import bootstrap
@@ -127,6 +127,30 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         yield c
 
 
+AppClientFactory = Callable[..., Awaitable[httpx.AsyncClient]]
+
+
+@pytest.fixture
+async def app_client(runtime: Runtime, database_url: str) -> AsyncIterator[AppClientFactory]:
+    """``await app_client(base_url=..., **settings)``: a client of a new app with settings of
+    its own (like another process) on the tests' database; closed after the test."""
+    async with AsyncExitStack() as stack:
+
+        async def make(base_url: str = "http://testserver", **extra: Any) -> httpx.AsyncClient:
+            rt = build_runtime(
+                make_settings(database_url, runtime.settings.data_dir, **extra), clock=runtime.clock
+            )
+            stack.push_async_callback(rt.db.dispose)
+            application = create_app(runtime=rt)
+            await stack.enter_async_context(application.router.lifespan_context(application))
+            transport = httpx.ASGITransport(app=application, raise_app_exceptions=False)
+            return await stack.enter_async_context(
+                httpx.AsyncClient(transport=transport, base_url=base_url)
+            )
+
+        yield make
+
+
 @pytest.fixture
 def moved_clock(clock: ShiftableClock) -> Iterator[ShiftableClock]:
     """The shared clock, put back where it was after the test."""
@@ -208,8 +232,9 @@ MemberFactory = Callable[..., Awaitable[Member]]
 
 
 @pytest.fixture
-def make_member(runtime: Runtime, client: httpx.AsyncClient) -> MemberFactory:
-    """Add a member with ``roles`` through the API, and issue them a key with ``scopes``."""
+def make_member(client: httpx.AsyncClient) -> MemberFactory:
+    """Add a member with ``roles`` and issue them a key with ``scopes``, as an admin would:
+    ``POST /api/v1/users``, then ``POST /api/v1/users/{id}/api-keys`` with the tenant's key."""
 
     async def factory(tenant: Tenant, roles: list[str], scopes: list[str] | None = None) -> Member:
         email = f"member-{uuid.uuid4().hex[:10]}@example.com"
@@ -218,20 +243,13 @@ def make_member(runtime: Runtime, client: httpx.AsyncClient) -> MemberFactory:
         )
         assert added.status_code == 201, added.text
         user_id = uuid.UUID(added.json()["user_id"])
-        from sprintconnect.db.tenancy import bind_tenant
-
-        async with runtime.db.sessionmaker() as session, session.begin():
-            await bind_tenant(session, tenant.org_id)
-            keys = ApiKeyService(session, runtime.keyring, runtime.clock)
-            issued = await keys.issue(
-                org_id=tenant.org_id,
-                name="member key",
-                description=None,
-                scopes=scopes or ["admin"],
-                expires_at=None,
-                created_by_user_id=user_id,
-                actor=Actor("system", "tests"),
-            )
-        return Member(user_id=user_id, key_id=issued.record.id, key=issued.plaintext)
+        issued = await client.post(
+            f"/api/v1/users/{user_id}/api-keys",
+            json={"name": "member key", "scopes": scopes or ["admin"], "never_expires": True},
+            headers=tenant.headers,
+        )
+        assert issued.status_code == 201, issued.text
+        body = issued.json()
+        return Member(user_id=user_id, key_id=uuid.UUID(body["api_key"]["id"]), key=body["key"])
 
     return factory

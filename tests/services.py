@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+import warnings
 from pathlib import Path
 
+import psycopg
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -31,11 +33,31 @@ def admin_url(scratch: Path) -> tuple[str, str]:
     configured = os.environ.get("SPRINTCONNECT_TEST_DATABASE_URL")
     if configured:
         return configured, "configured"
+    local = "postgresql://postgres@127.0.0.1:5432/postgres"
     if not FORCE_EMBEDDED and port_open("127.0.0.1", 5432):
-        return "postgresql://postgres@127.0.0.1:5432/postgres", "local"
-    if REQUIRE_SERVICES:
+        refusal = connection_refusal(local)
+        if refusal is None:
+            return local, "local"
+        if REQUIRE_SERVICES:
+            raise RuntimeError(f"PostgreSQL on 127.0.0.1:5432 refused the tests: {refusal}")
+        warnings.warn(
+            f"PostgreSQL on 127.0.0.1:5432 refused a passwordless connection as 'postgres' "
+            f"({refusal}); using the embedded server. Set SPRINTCONNECT_TEST_DATABASE_URL "
+            "to a superuser URL to test against that server.",
+            stacklevel=1,
+        )
+    elif REQUIRE_SERVICES and not FORCE_EMBEDDED:
         raise RuntimeError("PostgreSQL on 127.0.0.1:5432 is required but not reachable")
     return embedded_url(scratch), "embedded"
+
+
+def connection_refusal(url: str) -> str | None:
+    """Why the server refuses ``url`` (wrong password, no such role), or None when it lets in."""
+    try:
+        with psycopg.connect(url, connect_timeout=3):
+            return None
+    except psycopg.OperationalError as exc:
+        return str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
 
 
 def redis_url() -> str | None:

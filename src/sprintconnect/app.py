@@ -6,10 +6,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import structlog
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from sprintconnect import __version__
 from sprintconnect.api_key.endpoints import router as api_key_router
+from sprintconnect.authz import enforcement
 from sprintconnect.authz.factory import build_authorizer
 from sprintconnect.catalog.endpoints import router as catalog_router
 from sprintconnect.config import Settings
@@ -23,6 +24,7 @@ from sprintconnect.jobs.endpoints import router as jobs_router
 from sprintconnect.jobs.runner import JobRunner
 from sprintconnect.kit.cache import build_cache
 from sprintconnect.kit.outbound import build_outbound_limiter
+from sprintconnect.kit.query import reject_unknown_query
 from sprintconnect.mcp_server.connector import Network, TokenCache
 from sprintconnect.mcp_server.endpoints import router as server_router
 from sprintconnect.middleware import (
@@ -30,7 +32,9 @@ from sprintconnect.middleware import (
     InputHygieneMiddleware,
     RequestContextMiddleware,
 )
+from sprintconnect.ops.docs import install_docs
 from sprintconnect.ops.endpoints import router as ops_router
+from sprintconnect.ops.ports import MetricsPortMiddleware
 from sprintconnect.organization.endpoints import router as organization_router
 from sprintconnect.policy.endpoints import router as policy_router
 from sprintconnect.role.endpoints import router as role_router
@@ -112,8 +116,15 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        # Before any route's own: unknown query parameters are refused (422), and each
+        # request gathers its policy obligations afresh.
+        dependencies=[Depends(reject_unknown_query), Depends(enforcement.begin)],
+        # Served by install_docs from packaged assets instead of a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     install_error_handlers(app)
+    install_docs(app)
     app.include_router(ops_router)
     app.include_router(identity_router)
     app.include_router(api_key_router)
@@ -130,5 +141,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     # Refuses what no route may receive (NUL, deep JSON, huge headers) before anything parses it.
     app.add_middleware(InputHygieneMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.metrics_port is not None:
+        # The metrics port answers nothing but /metrics (inside the request context: ids).
+        app.add_middleware(MetricsPortMiddleware, port=settings.metrics_port)
     app.add_middleware(RequestContextMiddleware)
     return app

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import signal
+import socket
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -45,7 +47,43 @@ def _register_secrets() -> None:
 _register_secrets()
 
 
-def _settings(**overrides: Any) -> Settings:
+# Set by the top-level --verbose: commands other than serve and worker then log as configured.
+_verbose = False
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"sprintconnect {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            "-v",
+            help="Show log lines from one-off commands too (they print only their result).",
+        ),
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    global _verbose
+    _verbose = verbose
+
+
+def _settings(*, logs: bool = False, **overrides: Any) -> Settings:
+    """Settings from the environment; a clear message and exit 2 when they are not valid.
+
+    ``logs``: the command's output is its log (serve, worker). Other commands print their
+    result and only warnings from the logs, unless --verbose.
+    """
     try:
         settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:
@@ -58,7 +96,10 @@ def _settings(**overrides: Any) -> Settings:
     except SettingsError as exc:  # e.g. a list setting that is not JSON
         typer.echo(f"Configuration is not valid:\n  {exc}", err=True)
         raise typer.Exit(2) from exc
-    configure_logging(settings.log_level, settings.log_format)
+    level = settings.log_level
+    if not logs:
+        level = ("debug" if level == "debug" else "info") if _verbose else "warning"
+    configure_logging(level, settings.log_format)
     return settings
 
 
@@ -94,6 +135,36 @@ def version() -> None:
 UVICORN_LIMITS: dict[str, Any] = {"http": "h11", "h11_max_incomplete_event_size": 64 * 1024}
 
 
+def _bind(host: str, port: int, setting: str) -> socket.socket:
+    """A bound socket for ``uvicorn`` to serve, or one clear line and exit 1."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        sock = socket.socket(family, kind, proto)
+    except OSError as exc:
+        typer.echo(
+            f"cannot listen on {host}: {exc.strerror or exc}; set SPRINTCONNECT_HOST", err=True
+        )
+        raise typer.Exit(1) from exc
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+        # Listening at once holds the port: with SO_REUSEADDR a socket that is only bound
+        # does not stop another from binding the same port. Connections wait in the backlog
+        # until the app has started.
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            typer.echo(f"port {port} is in use; set {setting}", err=True)
+        else:
+            typer.echo(f"cannot listen on {host}:{port}: {exc.strerror}; set {setting}", err=True)
+        raise typer.Exit(1) from exc
+    sock.set_inheritable(True)
+    return sock
+
+
 @app.command()
 def serve(
     host: Annotated[
@@ -108,17 +179,30 @@ def serve(
 
     from sprintconnect.app import create_app
 
-    settings = _settings(host=host, port=port)
-    _step(f"SprintConnect {__version__} listening on http://{settings.host}:{settings.port}")
-    uvicorn.run(
+    settings = _settings(logs=True, host=host, port=port)
+    # Bound before anything starts (the app, its in-process worker), so a port in use is
+    # one line and exit 1, not a worker that starts and a server that never listens.
+    sockets = [_bind(settings.host, settings.port, "SPRINTCONNECT_PORT")]
+    where = f"http://{settings.host}:{settings.port}"
+    if settings.metrics_port is not None:
+        metrics_host = settings.metrics_host or settings.host
+        sockets.append(_bind(metrics_host, settings.metrics_port, "SPRINTCONNECT_METRICS_PORT"))
+        where += f" (metrics on http://{metrics_host}:{settings.metrics_port}/metrics)"
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=sockets)
+            if self.started:  # the app started and the sockets accept connections
+                _step(f"SprintConnect {__version__} listening on {where}")
+
+    config = uvicorn.Config(
         create_app(settings),
-        host=settings.host,
-        port=settings.port,
         log_config=None,
         proxy_headers=False,
         server_header=False,
         **UVICORN_LIMITS,
     )
+    Server(config).run(sockets=sockets)
 
 
 @app.command()
@@ -128,7 +212,7 @@ def worker() -> None:
     from sprintconnect.jobs.runner import JobRunner
     from sprintconnect.secret import build_secret_store
 
-    settings = _settings()
+    settings = _settings(logs=True)
 
     async def run() -> None:
         runtime = build_runtime(settings)
@@ -182,6 +266,7 @@ def _key_json(issued: Any) -> dict[str, Any]:
         "prefix": record.prefix,
         "scopes": record.scopes,
         "kind": record.kind,
+        "created_by_user_id": str(record.created_by_user_id) if record.created_by_user_id else None,
         "expires_at": record.expires_at.isoformat() if record.expires_at else None,
         "key": issued.plaintext,
     }
@@ -238,15 +323,25 @@ def create_api_key(
         bool, typer.Option("--never-expires", help="No expiry (overrides --expires-in-days).")
     ] = False,
     description: Annotated[str | None, typer.Option(help="Free text.")] = None,
+    user: Annotated[
+        str | None,
+        typer.Option(
+            "--user",
+            metavar="EMAIL",
+            help="Make a user key owned by this member instead of a service key.",
+        ),
+    ] = None,
 ) -> None:
-    """Create a service key for an organization and print it as JSON (shown this once).
+    """Create a service key (or, with --user, a member's key) and print it as JSON (shown once).
 
     A service key belongs to no member: it acts with its scopes alone, survives members
-    leaving, and only the organization's admins (or the key itself) can revoke it.
+    leaving, and only the organization's admins (or the key itself) can revoke it. A member's
+    key acts with the member's roles intersected with its scopes and is revoked when they leave.
     """
-    from sprintconnect.api_key.service import ApiKeyService
+    from sprintconnect.api_key.service import ApiKeyService, member_by_email
     from sprintconnect.identity.principal import Actor
     from sprintconnect.identity.scopes import unknown_scopes
+    from sprintconnect.kit.text import normalize_email
     from sprintconnect.organization.service import resolve_organization
 
     settings = _settings()
@@ -254,10 +349,17 @@ def create_api_key(
     if unknown:
         typer.echo(f"error: unknown scopes: {', '.join(unknown)}", err=True)
         raise typer.Exit(2)
+    if user is not None:
+        try:
+            user = normalize_email(user)
+        except ValueError as exc:
+            typer.echo(f"error: --user: {exc}", err=True)
+            raise typer.Exit(2) from exc
 
     async def work(runtime: Runtime) -> dict[str, Any]:
         async with runtime.db.sessionmaker() as session, session.begin():
             organization = await resolve_organization(session, org)
+            owner = await member_by_email(session, organization.id, user) if user else None
             keys = ApiKeyService(session, runtime.keyring, runtime.clock)
             expires = (
                 None if never_expires else runtime.clock.now() + timedelta(days=expires_in_days)
@@ -268,7 +370,7 @@ def create_api_key(
                 description=description,
                 scopes=scope,
                 expires_at=expires,
-                created_by_user_id=None,
+                created_by_user_id=owner,
                 actor=Actor("system", "cli"),
             )
             return {"organization_id": str(organization.id), "api_key": _key_json(issued)}

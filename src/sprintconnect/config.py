@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -81,9 +82,19 @@ class Settings(BaseSettings):
     pdp_backend: Literal["cedar", "opa"] = "cedar"
     opa_url: str | None = None
     pdp_timeout_seconds: float = Field(default=1.0, gt=0, le=30)
+    # Rate-limit classes that a policy's ``throttle:<class>`` obligation may name, counted per
+    # API key (``limits`` notation), e.g. '{"strict": "10/minute"}'. An unknown class denies.
+    throttle_classes: dict[str, str] = Field(default_factory=dict)
 
     log_level: Literal["debug", "info", "warning", "error"] = "info"
-    log_format: Literal["json", "console"] = "json"
+    # "auto": readable lines when standard error is a terminal, JSON lines otherwise.
+    log_format: Literal["auto", "json", "console"] = "auto"
+
+    # /metrics: behind this bearer token when set; on a port of its own (and off the API's
+    # port) when ``metrics_port`` is set, bound to ``metrics_host`` (default: ``host``).
+    metrics_token: SecretStr | None = None
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_host: str | None = None
 
     # Where credentials live: envelope-encrypted rows in PostgreSQL ("local"), or a Vault /
     # OpenBao KV v2 mount ("vault"). The local backend wraps each organization's data key under
@@ -113,6 +124,22 @@ class Settings(BaseSettings):
             ipaddress.ip_network(cidr, strict=False)
         return value
 
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _empty_token_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("throttle_classes")
+    @classmethod
+    def _throttle_classes_parse(cls, value: dict[str, str]) -> dict[str, str]:
+        from limits import parse
+
+        for name, limit in value.items():
+            if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,62}", name):
+                raise ValueError(f"class name {name!r} must be a lowercase slug")
+            parse(limit)  # raises ValueError on anything that is not a rate such as 10/minute
+        return value
+
     @field_validator("secret_key")
     @classmethod
     def _secret_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
@@ -133,6 +160,11 @@ class Settings(BaseSettings):
             ]
             if missing:
                 raise ValueError(f"production mode requires {', '.join(missing)}")
+        same_host = self.metrics_host in (None, self.host)
+        if self.metrics_port is not None and self.metrics_port == self.port and same_host:
+            raise ValueError(
+                "SPRINTCONNECT_METRICS_PORT must differ from SPRINTCONNECT_PORT on the same host"
+            )
         if self.pdp_backend == "opa" and not self.opa_url:
             raise ValueError("SPRINTCONNECT_PDP_BACKEND=opa requires SPRINTCONNECT_OPA_URL")
         return self

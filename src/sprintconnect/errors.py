@@ -22,9 +22,12 @@ Domains subclass these (``class ApiKeyNotFound(NotFound)``); one handler renders
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from sprintconnect.problem_examples import EXAMPLES
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_BASE = "/problems/"
@@ -97,14 +100,33 @@ class BadRequest(SprintConnectError):
 
 
 class ValidationFailed(SprintConnectError):
+    """A 422; it always lists ``errors``: given, or one entry at ``loc`` (else ``default_loc``)."""
+
     status = 422
     slug = "validation-failed"
     title = "The request is not valid"
+    default_loc: ClassVar[tuple[str | int, ...]] = ("body",)
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        loc: Sequence[str | int] | None = None,
+        errors: list[FieldError] | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        # Subclasses with another status (a 429 that is still an egress denial) list nothing.
+        if errors is None and self.status == 422:
+            where = list(loc if loc is not None else self.default_loc)
+            errors = [FieldError(loc=where, msg=detail or self.title, type=self.slug)]
+        super().__init__(detail, errors=errors, headers=headers, **extra)
 
 
 class InvalidCursor(ValidationFailed):
     slug = "invalid-cursor"
     title = "The pagination cursor is not valid"
+    default_loc = ("query", "cursor")
 
     def __init__(self) -> None:
         super().__init__("Use the next_cursor value from a previous page, unchanged.")
@@ -197,15 +219,46 @@ class InternalError(SprintConnectError):
     title = "Internal error"
 
 
+def problem_example(error: type[SprintConnectError]) -> dict[str, Any]:
+    """A realistic answer of ``error`` for OpenAPI, from ``problem_examples.EXAMPLES``."""
+    known = dict(EXAMPLES.get(error.slug, {}))
+    example: dict[str, Any] = {
+        "type": error.type_uri(),
+        "title": error.title,
+        "status": error.status,
+        "detail": known.pop("detail", f"{error.title}."),
+        "instance": known.pop("instance", "/api/v1/servers"),
+        "request_id": "3f1c9b0e2d7a4c58b6e1f0a9d2c4e7b1",
+    }
+    loc = known.pop("loc", None)
+    if error.status == 422 and "errors" not in known:
+        default_loc = getattr(error, "default_loc", ("body",))
+        where = list(loc if loc is not None else default_loc)
+        known["errors"] = [{"loc": where, "msg": example["detail"], "type": error.slug}]
+    return {**example, **known}
+
+
 def problem_responses(*errors: type[SprintConnectError]) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses=`` entries for the errors a route can answer with."""
+    """OpenAPI ``responses=`` entries for the errors a route can answer with, each with an
+    example answer per problem type."""
     by_status: dict[int, list[type[SprintConnectError]]] = {}
     for error in errors:
         by_status.setdefault(error.status, []).append(error)
+    # A route's 422 entry replaces its router's (FastAPI merges by status), and every route can
+    # answer validation-failed (unknown query parameters, at least): keep it listed.
+    if 422 in by_status and ValidationFailed not in by_status[422]:
+        by_status[422].insert(0, ValidationFailed)
     return {
         status: {
             "model": Problem,
-            "content": {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+            "content": {
+                PROBLEM_CONTENT_TYPE: {
+                    "schema": {"$ref": "#/components/schemas/Problem"},
+                    "examples": {
+                        e.slug: {"summary": e.title, "value": problem_example(e)} for e in group
+                    },
+                }
+            },
             "description": "; ".join(f"{e.title} ({e.type_uri()})" for e in group),
         }
         for status, group in sorted(by_status.items())

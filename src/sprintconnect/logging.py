@@ -1,4 +1,4 @@
-"""Structured logs: JSON lines (or console in development), with the request id bound."""
+"""Structured logs: readable lines on a terminal, JSON lines otherwise; request id bound."""
 
 from __future__ import annotations
 
@@ -102,10 +102,18 @@ def _format_exc_info(
     return event
 
 
-def configure_logging(level: str = "info", fmt: str = "json") -> None:
+def resolve_format(fmt: str) -> str:
+    """``auto`` is ``console`` when standard error is a terminal (a person reads it) and
+    ``json`` otherwise (a log collector reads it)."""
+    if fmt != "auto":
+        return fmt
+    return "console" if sys.stderr.isatty() else "json"
+
+
+def configure_logging(level: str = "info", fmt: str = "auto") -> None:
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer()
-        if fmt == "json"
+        if resolve_format(fmt) == "json"
         else structlog.dev.ConsoleRenderer(colors=False)
     )
     shared: list[structlog.typing.Processor] = [

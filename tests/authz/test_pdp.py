@@ -140,7 +140,7 @@ class FakeOpa:
         if self.mode == "slow":
             await asyncio.sleep(2)
         answers: dict[str, Response] = {
-            "allow": JSONResponse({"result": {"allow": True, "obligations": ["audit"]}}),
+            "allow": JSONResponse({"result": {"allow": True, "obligations": ["audit:full"]}}),
             "allow_bool": JSONResponse({"result": True}),
             "deny": JSONResponse({"result": {"allow": False}}),
             "undefined": JSONResponse({}),
@@ -196,7 +196,8 @@ async def test_opa_allows_only_on_a_clear_yes(
     assert sent["subject"]["permissions"] == ["servers:read", "servers:write"]
     assert json.dumps(sent)  # the input is plain JSON
     if mode == "allow":
-        assert decision.obligations == ("audit",)
+        assert decision.obligations == ("audit:full",)
+        assert decision.duties.audit_full  # parsed with the same vocabulary as Cedar's
 
 
 async def test_opa_unreachable_denies() -> None:

@@ -54,7 +54,7 @@ async def test_published_forbid_applies_on_the_next_request_and_rollback_restore
     assert "base:rbac" in effective["base_policies"]
     assert "entity Server" in effective["schema_text"]
     versions = (await client.get("/api/v1/policies/versions", headers=tenant.headers)).json()
-    assert [v["version"] for v in versions] == [3, 2, 1]
+    assert [v["version"] for v in versions["items"]] == [3, 2, 1]
 
 
 @pytest.mark.parametrize(
@@ -162,7 +162,7 @@ async def test_dry_run_for_members_keys_drafts_and_obligations(
         headers=tenant.headers,
     )
     assert for_admin.json()["allowed"] is True
-    draft = """@id("redact") @obligation("redact_credentials,throttle:low")
+    draft = """@id("redact") @obligation("redact:url,audit:full")
 permit (principal, action == Action::"servers:read", resource is Server)
 when { resource.tags.contains("pci") };"""
     tried = await client.post(
@@ -172,8 +172,20 @@ when { resource.tags.contains("pci") };"""
     )
     body = tried.json()
     assert body["allowed"] is True
-    assert body["obligations"] == ["redact_credentials", "throttle:low"]
+    assert body["obligations"] == ["audit:full", "redact:url"]
     assert body["policy_version"] is None
+    # An obligation the server cannot carry out makes the decision a deny, here as live.
+    unknown = await client.post(
+        "/api/v1/policies/dry-run",
+        json={
+            "action": "servers:read",
+            "resource": production,
+            "policy_text": draft.replace("audit:full", "throttle:low"),
+        },
+        headers=tenant.headers,
+    )
+    assert unknown.json()["allowed"] is False
+    assert "throttle:low" in unknown.json()["errors"][-1]
     for_key = await client.post(
         "/api/v1/policies/dry-run",
         json={"action": "servers:read", "resource": production, "api_key_id": str(viewer.key_id)},

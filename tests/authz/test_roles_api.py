@@ -51,7 +51,8 @@ async def test_roles_list_shows_built_ins_with_permissions(
     client: httpx.AsyncClient, tenant: Tenant
 ) -> None:
     roles = {
-        r["name"]: r for r in (await client.get("/api/v1/roles", headers=tenant.headers)).json()
+        r["name"]: r
+        for r in (await client.get("/api/v1/roles", headers=tenant.headers)).json()["items"]
     }
     assert set(BUILT_IN_ROLES) <= set(roles)
     assert roles["viewer"]["built_in"] is True

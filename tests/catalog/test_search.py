@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -11,101 +10,8 @@ import pytest
 from fastapi import FastAPI
 
 from sprintconnect.authz.decision import Decision, DecisionRequest
-from sprintconnect.catalog.repository import CatalogRepository
-from sprintconnect.db.tenancy import bind_tenant
-from sprintconnect.discovery.repository import SnapshotRepository
-from sprintconnect.models import CapabilityItem, CapabilitySnapshot
-from sprintconnect.runtime import Runtime
+from tests.catalog.conftest import Seed, search
 from tests.conftest import MemberFactory, ShiftableClock, Tenant, TenantFactory, assert_problem
-
-Seed = Callable[..., Awaitable[str]]
-URL = "https://mcp.example.com/mcp"
-
-
-@pytest.fixture
-def seed(client: httpx.AsyncClient, runtime: Runtime) -> Seed:
-    """Register a server and give it a catalogued snapshot of the given tools."""
-
-    async def make(
-        tenant: Tenant,
-        name: str,
-        tools: dict[str, str],
-        *,
-        environment: str = "staging",
-        tags: list[str] | None = None,
-        prompts: dict[str, str] | None = None,
-    ) -> str:
-        response = await client.post(
-            "/api/v1/servers",
-            json={
-                "name": name,
-                "url": URL,
-                "environment": environment,
-                "tags": tags or [],
-                "auto_discover": False,
-            },
-            headers=tenant.headers,
-        )
-        assert response.status_code == 201, response.text
-        server_id = uuid.UUID(response.json()["server"]["id"])
-        snapshot_id = uuid.uuid4()
-        entries = [("tool", n, d) for n, d in tools.items()]
-        entries += [("prompt", n, d) for n, d in (prompts or {}).items()]
-        async with runtime.db.sessionmaker() as session, session.begin():
-            await bind_tenant(session, tenant.org_id)
-            await SnapshotRepository(session).add(
-                CapabilitySnapshot(
-                    id=snapshot_id,
-                    org_id=tenant.org_id,
-                    server_id=server_id,
-                    version=1,
-                    digest="d" * 64,
-                    protocol_version="2025-11-25",
-                    server_info={"name": name},
-                    capabilities={},
-                    counts={},
-                    diff=None,
-                    truncation={},
-                    last_confirmed_at=datetime.now(UTC),
-                ),
-                [
-                    CapabilityItem(
-                        org_id=tenant.org_id,
-                        snapshot_id=snapshot_id,
-                        server_id=server_id,
-                        kind=kind,
-                        name=item,
-                        title=None,
-                        description=text,
-                        body={
-                            "name": item,
-                            "description": text,
-                            "inputSchema": {"type": "object", "properties": {}},
-                        },
-                        digest=uuid.uuid4().hex,
-                    )
-                    for kind, item, text in entries
-                ],
-            )
-            await CatalogRepository(session).replace_server(
-                tenant.org_id, server_id, 1, snapshot_id
-            )
-            from sprintconnect.models import McpServer
-
-            server = await session.get(McpServer, server_id)
-            assert server is not None
-            server.status, server.current_snapshot_version = "active", 1
-        return str(server_id)
-
-    return make
-
-
-async def search(client: httpx.AsyncClient, who: object, **params: object) -> httpx.Response:
-    return await client.get(
-        "/api/v1/discovery/servers",
-        params=params,
-        headers=who.headers,  # type: ignore[attr-defined]
-    )
 
 
 @pytest.fixture
@@ -135,21 +41,24 @@ async def weather_org(make_tenant: TenantFactory, seed: Seed) -> Tenant:
 
 
 async def test_exact_match_and_kinds(client: httpx.AsyncClient, weather_org: Tenant) -> None:
-    body = (await search(client, weather_org, capability="weather_forecast")).json()
+    body = (await search(client, weather_org, capability="weather_forecast", match="exact")).json()
     assert [r["server"]["name"] for r in body["items"]] == ["beta"]
     match = body["items"][0]["capabilities"][0]
     assert match["name"] == "weather_forecast"
     assert match["definition"]["inputSchema"]["type"] == "object"
     assert match["snapshot_version"] == 1
     assert body["items"][0]["health"]["status"] == "unknown"
+    assert match["matched_on"] == "name"
     assert body["search"]["query"] == {
         "capabilities": ["weather_forecast"],
         "kind": "tool",
-        "fuzzy": False,
+        "match": "exact",
     }
-    prompts = (await search(client, weather_org, capability="weather", kind="prompt")).json()
-    assert [r["server"]["name"] for r in prompts["items"]] == ["delta"]
-    assert (await search(client, weather_org, capability="weather")).json()["items"] == []
+    prompts = await search(client, weather_org, capability="weather", kind="prompt", match="exact")
+    assert [r["server"]["name"] for r in prompts.json()["items"]] == ["delta"]
+    assert (await search(client, weather_org, capability="weather", match="exact")).json()[
+        "items"
+    ] == []
 
 
 async def test_fuzzy_finds_words_substrings_and_typos_ranked(
@@ -160,7 +69,8 @@ async def test_fuzzy_finds_words_substrings_and_typos_ranked(
     assert set(names) >= {"alpha", "beta", "gamma"}
     scores = [r["score"] for r in body["items"]]
     assert scores == sorted(scores, reverse=True)
-    assert body["search"]["fuzzy_engine"] in ("trigram", "application")
+    assert body["search"]["fuzzy_engine"] == "trigram"
+    assert body["search"]["query"]["match"] == "fuzzy"
     typo = (await search(client, weather_org, capability="wether", fuzzy="true")).json()
     assert {"alpha", "beta", "gamma"} <= {r["server"]["name"] for r in typo["items"]}
     assert all(0 < r["score"] <= 1 for r in typo["items"])
@@ -176,7 +86,9 @@ async def test_several_capabilities_must_all_match(
     assert sorted(r["server"]["name"] for r in body["items"]) == ["alpha", "gamma"]
     terms = {c["matched_term"] for c in body["items"][0]["capabilities"]}
     assert terms == {"weather", "calendar"}
-    exact = (await search(client, weather_org, capability="current_weather,calendar")).json()
+    exact = (
+        await search(client, weather_org, capability="current_weather,calendar", match="exact")
+    ).json()
     assert [r["server"]["name"] for r in exact["items"]] == ["gamma"]
 
 
@@ -247,7 +159,9 @@ async def test_other_organizations_never_appear(
 ) -> None:
     other = await make_tenant()
     await seed(other, "other-weather", {"get_current_weather": "theirs"})
-    mine = (await search(client, weather_org, capability="get_current_weather")).json()
+    mine = (
+        await search(client, weather_org, capability="get_current_weather", match="exact")
+    ).json()
     assert [r["server"]["name"] for r in mine["items"]] == ["alpha"]
     theirs = (await search(client, other, capability="weather", fuzzy="true")).json()
     assert [r["server"]["name"] for r in theirs["items"]] == ["other-weather"]
@@ -367,29 +281,3 @@ async def test_results_are_cached_and_invalidated(
     )
     after = (await search(client, weather_org, capability="weather", fuzzy="true")).json()
     assert "epsilon" not in {r["server"]["name"] for r in after["items"]}
-
-
-@pytest.fixture
-def without_trigram() -> Iterator[None]:
-    saved = CatalogRepository._trigram
-    CatalogRepository._trigram = False
-    yield
-    CatalogRepository._trigram = saved
-
-
-async def test_fuzzy_without_pg_trgm_matches_in_the_application(
-    client: httpx.AsyncClient, weather_org: Tenant, without_trigram: None
-) -> None:
-    body = (await search(client, weather_org, capability="wether", fuzzy="true")).json()
-    assert body["search"]["fuzzy_engine"] == "application"
-    assert {"alpha", "beta", "gamma"} <= {r["server"]["name"] for r in body["items"]}
-
-
-def test_application_scoring_rules() -> None:
-    from sprintconnect.catalog.scoring import score
-
-    assert score("weather", "weather", None) == 1.0
-    assert score("weather", "get_current_weather", None) == 0.9
-    assert score("wether", "get_current_weather", None) > 0.75
-    assert score("calendar", "get_current_weather", None) < 0.75
-    assert 0 < score("radar", "x", "shows radar images") <= 0.6

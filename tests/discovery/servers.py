@@ -150,6 +150,29 @@ class SchemaInjector:
         return json.dumps(message).encode()
 
 
+class OneInvalidTool(SchemaInjector):
+    """A real MCP server one of whose tools the SDK rejects: its ``inputSchema`` is not an
+    object schema. The other tools, its resource and its prompt are as the server sent them."""
+
+    INVALID = "get_current_weather"
+
+    def __init__(self, app: Any) -> None:
+        super().__init__(app, huge_bytes=0)
+
+    def _rewrite(self, body: bytes) -> bytes:
+        try:
+            message = json.loads(body)
+        except ValueError:
+            return body
+        tools = (message.get("result") or {}).get("tools") if isinstance(message, dict) else None
+        if not tools:
+            return body
+        for tool in tools:
+            if tool.get("name") == self.INVALID:
+                tool["inputSchema"] = {"type": "banana", "properties": 7}
+        return json.dumps(message).encode()
+
+
 @contextmanager
 def serving(app: Any) -> Iterator[str]:
     """Serve an ASGI app on loopback; yield its base URL."""
@@ -188,7 +211,7 @@ class DropsOnListing:
         async def replay() -> dict[str, Any]:
             nonlocal replayed
             if replayed:
-                return await receive()
+                return dict(await receive())
             replayed = True
             return {"type": "http.request", "body": body, "more_body": False}
 

@@ -18,6 +18,7 @@ from tests.discovery.servers import (
     BrokenJsonRpc,
     DropsOnListing,
     Hanging,
+    OneInvalidTool,
     SchemaInjector,
     big_server,
     changing_server,
@@ -51,8 +52,7 @@ async def register(
 
 
 def discovery_id(registered: dict[str, object]) -> str:
-    step = next(s for s in registered["next_steps"] if "discoveries/" in s)  # type: ignore[attr-defined]
-    return str(step.rsplit("/", 1)[1])
+    return str(registered["discovery_id"])
 
 
 async def discover(
@@ -115,8 +115,24 @@ async def test_discovery_records_versions_diffs_and_unchanged(
     history = (
         await wclient.get(f"/api/v1/servers/{server_id}/snapshots", headers=tenant.headers)
     ).json()
-    assert [s["version"] for s in history] == [2, 1]
-    assert history[0]["diff"]["added"] == [{"kind": "tool", "name": "weather_forecast"}]
+    assert [s["version"] for s in history["items"]] == [2, 1]
+    assert history["next_cursor"] is None
+    assert history["items"][0]["diff"]["added"] == [{"kind": "tool", "name": "weather_forecast"}]
+    # One at a time: the cursor leads to the older version.
+    newest = (
+        await wclient.get(
+            f"/api/v1/servers/{server_id}/snapshots", params={"limit": 1}, headers=tenant.headers
+        )
+    ).json()
+    assert [s["version"] for s in newest["items"]] == [2]
+    older = (
+        await wclient.get(
+            f"/api/v1/servers/{server_id}/snapshots",
+            params={"limit": 1, "cursor": newest["next_cursor"]},
+            headers=tenant.headers,
+        )
+    ).json()
+    assert [s["version"] for s in older["items"]] == [1]
 
     refreshed = await settled(
         (await discover(wclient, tenant, server_id, force_refresh=True)).json()["id"],
@@ -241,9 +257,48 @@ async def test_enormous_and_invalid_schemas_are_capped_and_recorded(
     with serving(invalid) as base:
         registered = await register(wclient, tenant, f"{base}/mcp")
         final = await settled(discovery_id(registered), tenant.headers)
-    assert final["status"] == "failed"
-    assert final["reason"] == "protocol_error"
-    assert "inputSchema" in final["error"]
+    # A tool the SDK rejects no longer fails the listing: it is recorded as invalid.
+    assert final["status"] == "succeeded", final
+    caps = (
+        await wclient.get(
+            f"/api/v1/servers/{registered['server']['id']}/capabilities",  # type: ignore[index]
+            headers=tenant.headers,
+        )
+    ).json()
+    assert sorted(i["name"] for i in caps["items"]) == ["tool_0000", "tool_0002"]
+    (rejected,) = caps["snapshot"]["invalid_items"]
+    assert rejected["name"] == "tool_0001"
+    assert "inputSchema" in rejected["reason"]
+
+
+async def test_a_tool_the_sdk_rejects_is_an_invalid_item_beside_the_valid_ones(
+    wclient: httpx.AsyncClient, make_tenant: TenantFactory, settled: Waiter
+) -> None:
+    tenant = await make_tenant()
+    with serving(OneInvalidTool(streamable(changing_server("half"), json_response=True))) as base:
+        registered = await register(wclient, tenant, f"{base}/mcp")
+        final = await settled(discovery_id(registered), tenant.headers)
+    assert final["status"] == "succeeded", final
+    assert final["reason"] is None
+    server_id = registered["server"]["id"]  # type: ignore[index]
+    caps = (
+        await wclient.get(f"/api/v1/servers/{server_id}/capabilities", headers=tenant.headers)
+    ).json()
+    kept = sorted((i["kind"], i["name"]) for i in caps["items"])
+    assert kept == [("prompt", "summarize"), ("resource", "config://app"), ("tool", "add")]
+    snapshot = caps["snapshot"]
+    (rejected,) = snapshot["invalid_items"]
+    assert rejected["kind"] == "tool"
+    assert rejected["name"] == OneInvalidTool.INVALID
+    assert "inputSchema.type" in rejected["reason"]
+    assert "object" in rejected["reason"]
+    assert snapshot["counts"] == {"tool": 1, "resource": 1, "prompt": 1}
+    assert snapshot["truncation"]["invalid_items"] == snapshot["invalid_items"]
+    listed = (
+        await wclient.get(f"/api/v1/servers/{server_id}/snapshots", headers=tenant.headers)
+    ).json()
+    entries = listed["items"] if isinstance(listed, dict) else listed
+    assert entries[0]["invalid_items"] == snapshot["invalid_items"]
 
 
 async def test_other_tenants_cannot_see_discoveries_or_snapshots(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated
 from uuid import UUID
 
@@ -15,7 +14,6 @@ from sprintconnect.api_key.service import (
     KeyAboveRevoker,
     KeyOwnerRequired,
     ScopeAboveGranter,
-    key_status,
 )
 from sprintconnect.db.session import DbSession, RuntimeDep
 from sprintconnect.errors import (
@@ -39,12 +37,7 @@ router = APIRouter(
 
 
 def _out(key: ApiKey, runtime: Runtime) -> schemas.ApiKey:
-    return schemas.ApiKey.model_validate(
-        {
-            **{c: getattr(key, c) for c in schemas.ApiKey.model_fields if c != "status"},
-            "status": key_status(key, runtime.clock.now()),
-        }
-    )
+    return schemas.ApiKey.of(key, runtime.clock.now())
 
 
 @router.post(
@@ -57,18 +50,13 @@ def _out(key: ApiKey, runtime: Runtime) -> schemas.ApiKey:
 async def create_api_key(
     body: schemas.ApiKeyCreate, principal: ApiKeysWrite, session: DbSession, runtime: RuntimeDep
 ) -> schemas.ApiKeyCreated:
-    expires_at = body.expires_at
-    if body.expires_in_days is not None:
-        expires_at = runtime.clock.now() + timedelta(days=body.expires_in_days)
-    elif expires_at is None and not body.never_expires:
-        expires_at = runtime.clock.now() + timedelta(days=schemas.DEFAULT_LIFETIME_DAYS)
     service = ApiKeyService(session, runtime.keyring, runtime.clock)
     issued = await service.issue_for(
         principal,
         name=body.name,
         description=body.description,
         scopes=body.scopes,
-        expires_at=expires_at,
+        expires_at=body.expiry(runtime.clock.now()),
     )
     return schemas.ApiKeyCreated(api_key=_out(issued.record, runtime), key=issued.plaintext)
 

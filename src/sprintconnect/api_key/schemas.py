@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Literal
+from datetime import datetime, timedelta
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -13,6 +13,16 @@ from sprintconnect.kit.input import UtcDatetime
 from sprintconnect.kit.text import has_control_chars
 
 DEFAULT_LIFETIME_DAYS = 90
+KeyStatus = Literal["active", "expired", "revoked"]
+
+
+def key_status(key: Any, now: datetime) -> KeyStatus:
+    """A stored key's status at ``now``: revoked, expired, or active."""
+    if key.revoked_at is not None:
+        return "revoked"
+    if key.expires_at is not None and key.expires_at <= now:
+        return "expired"
+    return "active"
 
 
 class ApiKey(BaseModel):
@@ -27,7 +37,7 @@ class ApiKey(BaseModel):
         description="The public part of the key, `sc_<prefix>_…`, for telling keys apart."
     )
     scopes: list[str]
-    status: Literal["active", "expired", "revoked"]
+    status: KeyStatus
     created_at: datetime
     expires_at: datetime | None
     revoked_at: datetime | None
@@ -42,6 +52,12 @@ class ApiKey(BaseModel):
     created_by_user_id: UUID | None = Field(
         description="The member who owns the key; null exactly for service keys."
     )
+
+    @classmethod
+    def of(cls, key: Any, now: datetime) -> ApiKey:
+        """The API's view of a stored key, its status as of ``now``."""
+        fields = {c: getattr(key, c) for c in cls.model_fields if c != "status"}
+        return cls.model_validate({**fields, "status": key_status(key, now)})
 
 
 class ApiKeyCreate(BaseModel):
@@ -99,6 +115,14 @@ class ApiKeyCreate(BaseModel):
         if sum(given) > 1:
             raise ValueError("give at most one of expires_at, expires_in_days, never_expires")
         return self
+
+    def expiry(self, now: datetime) -> datetime | None:
+        """When the key expires: as given, or 90 days from ``now`` unless `never_expires`."""
+        if self.expires_in_days is not None:
+            return now + timedelta(days=self.expires_in_days)
+        if self.expires_at is None and not self.never_expires:
+            return now + timedelta(days=DEFAULT_LIFETIME_DAYS)
+        return self.expires_at
 
 
 class ApiKeyCreated(BaseModel):

@@ -7,7 +7,6 @@ import secrets
 import string
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sprintconnect import audit
 from sprintconnect.api_key.authority import SERVICE, USER, owns, revocation_requirement
 from sprintconnect.api_key.repository import ApiKeyRepository
+from sprintconnect.api_key.schemas import key_status as key_status  # re-exported
+from sprintconnect.authz.access import effective_permissions
 from sprintconnect.authz.repository import AccessRepository
 from sprintconnect.authz.service import hide_unless_readable
 from sprintconnect.db.tenancy import bind_tenant
@@ -32,6 +33,7 @@ from sprintconnect.kit.clock import Clock
 from sprintconnect.kit.pagination import decode_cursor, encode_cursor
 from sprintconnect.kit.secrets import KeyRing, constant_time_equals
 from sprintconnect.models import ApiKey
+from sprintconnect.user.repository import MembershipRepository, UserRepository
 
 HMAC_PURPOSE = "api-key/hmac"
 PREFIX_ALPHABET = string.ascii_lowercase + string.digits
@@ -51,6 +53,11 @@ class ScopeAboveGranter(PermissionDenied):
 class KeyOwnerRequired(PermissionDenied):
     slug = "key-owner-required"
     title = "Only a member's key can create API keys"
+
+
+class KeyReachAboveGranter(PermissionDenied):
+    slug = "key-reach-above-granter"
+    title = "A member's key cannot act with permissions you do not hold"
 
 
 class KeyAboveRevoker(PermissionDenied):
@@ -91,14 +98,6 @@ def _not_found(key_id: UUID) -> ApiKeyNotFound:
     return ApiKeyNotFound(f"No API key has the id {key_id} in this organization.")
 
 
-def key_status(key: ApiKey, now: datetime) -> Literal["active", "expired", "revoked"]:
-    if key.revoked_at is not None:
-        return "revoked"
-    if key.expires_at is not None and key.expires_at <= now:
-        return "expired"
-    return "active"
-
-
 class ApiKeyService:
     def __init__(self, session: AsyncSession, keyring: KeyRing, clock: Clock) -> None:
         self.session = session
@@ -119,13 +118,15 @@ class ApiKeyService:
         expires_at: datetime | None,
         created_by_user_id: UUID | None,
         actor: Actor,
+        issued_by_user_id: UUID | None = None,
     ) -> IssuedKey:
         """Issue a key, a ``user`` key when it has an owner and a ``service`` key otherwise.
 
-        Only operators issue service keys (the CLI); ``issue_for`` never does.
+        Only operators issue service keys (the CLI); ``issue_for`` never does. The audit
+        entry names the owner, and who issued it when that is another member.
         """
         if expires_at is not None and expires_at <= self.clock.now():
-            raise ValidationFailed("expires_at must be in the future.")
+            raise ValidationFailed("expires_at must be in the future.", loc=("body", "expires_at"))
         prefix = "".join(secrets.choice(PREFIX_ALPHABET) for _ in range(12))
         plaintext = f"sc_{prefix}_{secrets.token_urlsafe(32)}"
         record = await self.keys.add(
@@ -153,6 +154,8 @@ class ApiKeyService:
                 "scopes": record.scopes,
                 "kind": record.kind,
                 "expires_at": expires_at.isoformat() if expires_at else None,
+                "owner_user_id": str(created_by_user_id) if created_by_user_id else None,
+                **({"issued_by_user_id": str(issued_by_user_id)} if issued_by_user_id else {}),
             },
         )
         return IssuedKey(record=record, plaintext=plaintext)
@@ -176,12 +179,7 @@ class ApiKeyService:
                 "This is a service key; service keys are issued by an operator with "
                 "'sprintconnect admin create-api-key'. Create keys with a member's key."
             )
-        above = exceeding(principal.scopes, scopes)
-        if above:
-            raise ScopeAboveGranter(
-                f"Your credentials do not hold {', '.join(above)}; a new key cannot carry them.",
-                missing_scopes=above,
-            )
+        _require_scopes_held(principal, scopes)
         return await self.issue(
             org_id=principal.org_id,
             name=name,
@@ -190,6 +188,51 @@ class ApiKeyService:
             expires_at=expires_at,
             created_by_user_id=principal.user_id,
             actor=principal.actor,
+        )
+
+    async def issue_for_member(
+        self,
+        principal: Principal,
+        member_id: UUID,
+        *,
+        name: str,
+        description: str | None,
+        scopes: list[str],
+        expires_at: datetime | None,
+    ) -> IssuedKey:
+        """Issue a ``user`` key owned by ``member_id`` (a member: the caller checked it).
+
+        The key acts with the member's roles, read on every request, intersected with its
+        scopes. The caller's grant limit applies to that reach as it is now: scopes beyond
+        the caller's own key, or permissions the member would act with that the caller does
+        not hold, are refused. A platform operator's key carries platform powers that no
+        organization grants, so it is never minted here.
+        """
+        _require_scopes_held(principal, scopes)
+        facts = await AccessRepository(self.session).facts(principal.org_id, member_id)
+        if facts.super_admin:
+            raise KeyReachAboveGranter(
+                "This member is a platform operator (super admin); their keys act on the "
+                "platform itself, so only they can create them.",
+                missing_permissions=[],
+            )
+        reach = effective_permissions(facts, frozenset(scopes), has_user=True)
+        missing = sorted(reach - principal.permissions)
+        if missing:
+            raise KeyReachAboveGranter(
+                f"With these scopes the member's key would act with {', '.join(missing)}, "
+                "which you do not hold. Narrow the scopes.",
+                missing_permissions=missing,
+            )
+        return await self.issue(
+            org_id=principal.org_id,
+            name=name,
+            description=description,
+            scopes=scopes,
+            expires_at=expires_at,
+            created_by_user_id=member_id,
+            actor=principal.actor,
+            issued_by_user_id=principal.user_id,
         )
 
     async def get(self, org_id: UUID, key_id: UUID) -> ApiKey:
@@ -284,6 +327,26 @@ class ApiKeyService:
         if key.last_used_at is None or key.last_used_at < now - debounce:
             await self.keys.touch_last_used(key.id, now, debounce)
         return key
+
+
+async def member_by_email(session: AsyncSession, org_id: UUID, email: str) -> UUID:
+    """The user id of the member with ``email`` in the (bound) organization, for the CLI."""
+    # Imported here: the user domain imports this module (removal revokes keys).
+    from sprintconnect.user.service import MemberNotFound
+
+    user = await UserRepository(session).by_email(email)
+    if user is None or await MembershipRepository(session).get(org_id, user.id) is None:
+        raise MemberNotFound(f"{email} is not a member of this organization; add them first.")
+    return user.id
+
+
+def _require_scopes_held(principal: Principal, scopes: list[str]) -> None:
+    above = exceeding(principal.scopes, scopes)
+    if above:
+        raise ScopeAboveGranter(
+            f"Your credentials do not hold {', '.join(above)}; a new key cannot carry them.",
+            missing_scopes=above,
+        )
 
 
 async def revoke_member_keys(

@@ -9,9 +9,6 @@ class AuditTag(StrEnum):
     ORG_CREATED = "org:organization:created"
     ORG_SETTINGS_UPDATED = "org:organization:settings_updated"
     ORG_BOOTSTRAPPED = "org:organization:bootstrapped"
-    MEMBERSHIP_CREATED = "org:membership:created"
-    MEMBERSHIP_ROLE_CHANGED = "org:membership:role_changed"
-    MEMBERSHIP_REMOVED = "org:membership:removed"
     ROLE_CREATED = "org:role:created"
     ROLE_UPDATED = "org:role:updated"
     ROLE_DELETED = "org:role:deleted"
@@ -28,6 +25,8 @@ class AuditTag(StrEnum):
     SERVER_UPDATED = "org:server:updated"
     SERVER_CREDENTIALS_UPDATED = "org:server:credentials_updated"
     SERVER_DELETED = "org:server:deleted"
+    # A policy's ``audit:full`` obligation: the whole request, secrets removed.
+    REQUEST_AUDITED = "org:request:audited"
     DISCOVERY_REQUESTED = "org:discovery:requested"
     API_KEY_CREATED = "org:api_key:created"
     API_KEY_REVOKED = "org:api_key:revoked"

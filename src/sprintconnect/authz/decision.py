@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from sprintconnect.authz.obligations import NONE, Obligations
 from sprintconnect.errors import PermissionDenied
 
 
@@ -71,6 +72,10 @@ class Decision:
     # The PDP itself failed (raised, timed out, answered nonsense): not a policy's "no" but
     # no answer at all. Callers that filter lists must fail the whole request on this.
     failed: bool = False
+    # ``obligations`` parsed by the authorizer (``authz.obligations``): what is enforced.
+    duties: Obligations = NONE
+    # Why an allow became a deny: an obligation that cannot be carried out (fail closed).
+    unenforceable: str | None = None
 
     @classmethod
     def deny(cls, *errors: str, reasons: tuple[str, ...] = ()) -> Decision:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from sprintconnect.authz.cedar import CedarPDP
 from sprintconnect.authz.decision import Decision, DecisionRequest, PolicyDecisionPoint
+from sprintconnect.authz.obligations import ThrottledByPolicy
 from sprintconnect.authz.opa import OpaPDP
 from sprintconnect.authz.service import Authorizer
 from sprintconnect.config import Settings
+from sprintconnect.identity.ratelimit import RateLimiter
 
 
 class BaseThenExternal:
@@ -38,4 +40,9 @@ def build_authorizer(settings: Settings) -> Authorizer:
         )
     else:
         pdp = CedarPDP()
-    return Authorizer(pdp, timeout_seconds=settings.pdp_timeout_seconds)
+    redis_url = settings.redis_url.get_secret_value() if settings.redis_url else None
+    throttles = {
+        name: RateLimiter(limit, redis_url, namespace="throttle", error=ThrottledByPolicy)
+        for name, limit in settings.throttle_classes.items()
+    }
+    return Authorizer(pdp, timeout_seconds=settings.pdp_timeout_seconds, throttles=throttles)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections import OrderedDict
+from collections.abc import Mapping
 from uuid import UUID
 
 import structlog
 from prometheus_client import Counter, Histogram
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from sprintconnect.authz import enforcement, obligations
 from sprintconnect.authz.cedar import CedarPDP
 from sprintconnect.authz.decision import (
     Decision,
@@ -23,6 +26,7 @@ from sprintconnect.authz.decision import (
 from sprintconnect.authz.repository import AccessRepository
 from sprintconnect.errors import NotFound
 from sprintconnect.identity.principal import Principal
+from sprintconnect.identity.ratelimit import RateLimiter
 
 log = structlog.get_logger("sprintconnect.authz")
 
@@ -39,9 +43,17 @@ SELF_REPAIR_ACTIONS = frozenset({"policies:read", "policies:write"})
 class Authorizer:
     """Wraps a PDP so that an exception, a timeout or a malformed answer is a logged deny."""
 
-    def __init__(self, pdp: PolicyDecisionPoint, *, timeout_seconds: float = 1.0) -> None:
+    def __init__(
+        self,
+        pdp: PolicyDecisionPoint,
+        *,
+        timeout_seconds: float = 1.0,
+        throttles: Mapping[str, RateLimiter] | None = None,
+    ) -> None:
         self.pdp = pdp
         self.timeout = timeout_seconds
+        # The throttle classes obligations may name (``throttle:<class>``), by name.
+        self.throttles: Mapping[str, RateLimiter] = dict(throttles or {})
         # With Cedar and no organization policies, the base rules are role rules that callers
         # can apply in SQL; an external PDP must be asked every time.
         self.role_rules_suffice = isinstance(pdp, CedarPDP)
@@ -83,7 +95,8 @@ class Authorizer:
             ]
         by_request = dict(zip(map(id, gated), answers, strict=True))
         decisions = [
-            by_request.get(id(r)) or Decision.deny(reasons=("base:rbac",)) for r in requests
+            self._with_duties(r, by_request.get(id(r)) or Decision.deny(reasons=("base:rbac",)))
+            for r in requests
         ]
         elapsed = time.perf_counter() - started
         DECISION_SECONDS.observe(elapsed / len(requests))
@@ -93,6 +106,23 @@ class Authorizer:
 
     async def decide(self, request: DecisionRequest, org_policies: str) -> Decision:
         return (await self.decide_many([request], org_policies))[0]
+
+    def _with_duties(self, request: DecisionRequest, decision: Decision) -> Decision:
+        """An allow with its obligations parsed; one this server cannot carry out denies."""
+        if not decision.allowed or not decision.obligations:
+            return decision
+        try:
+            duties = obligations.interpret(
+                decision.obligations,
+                resource_type=request.resource.type,
+                kind=enforcement.collection_kind(request.resource),
+                throttle_classes=self.throttles.keys(),
+            )
+        except obligations.NotUnderstood as exc:
+            return dataclasses.replace(
+                decision, allowed=False, errors=(*decision.errors, str(exc)), unenforceable=str(exc)
+            )
+        return dataclasses.replace(decision, duties=duties)
 
     @staticmethod
     def _log(request: DecisionRequest, decision: Decision, seconds: float) -> None:
@@ -143,7 +173,8 @@ async def authorize(
     hidden: NotFound | None = None,
     read_action: str | None = None,
 ) -> Decision:
-    """Ask the PDP once; raise ``PolicyDenied`` (403 with the decision id) on a deny.
+    """Ask the PDP once; raise ``PolicyDenied`` (403 with the decision id) on a deny, and
+    carry out the obligations of an allow (``authz.enforcement``).
 
     For a decision on one existing object, pass ``hidden``: the error the caller gets for an
     id that does not exist. A deny then raises ``hidden`` (404) unless the caller may read the
@@ -155,6 +186,11 @@ async def authorize(
     """
     text = await _policy_text(authorizer, session, principal, action)
     decision = await authorizer.decide(request_for(principal, action, resource), text)
+    if decision.unenforceable is not None:
+        # The policy let the caller do this, so saying why reveals nothing it could not see.
+        raise obligations.ObligationNotUnderstood(
+            decision.decision_id, action, decision.unenforceable
+        )
     if not decision.allowed:
         if hidden is not None:
             read = read_action or f"{action.partition(':')[0]}:read"
@@ -168,6 +204,9 @@ async def authorize(
             else None
         )
         raise PolicyDenied(decision, action=action, hint=hint)
+    await enforcement.enforce(
+        session, principal, action, [(resource, decision)], throttles=authorizer.throttles
+    )
     return decision
 
 

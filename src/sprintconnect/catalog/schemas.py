@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from sprintconnect.mcp_server.schemas import Server
 
 Kind = Literal["tool", "resource", "resource_template", "prompt"]
+Match = Literal["exact", "words", "fuzzy"]
 
 
 class MatchedCapability(BaseModel):
@@ -17,10 +18,25 @@ class MatchedCapability(BaseModel):
     name: str
     title: str | None
     description: str | None
-    definition: dict[str, Any] = Field(description="Schemas and annotations as listed.")
+    definition: dict[str, Any] | None = Field(
+        description="Schemas and annotations as listed; `null` only when a policy redacts it."
+    )
     snapshot_version: int
-    score: float
+    score: float = Field(
+        description="1.0 for the exact name. `words`: 0.6 to 1.0 when the name holds the "
+        "term's words (higher the fewer other words it has), 0.3 to 0.5 for a description "
+        "match (full-text rank). `fuzzy`: 0.9 for a substring of the name, trigram word "
+        "similarity for typos, 0.6 for a description containing the term."
+    )
     matched_term: str
+    matched_on: Literal["name", "description"] = Field(
+        description="What the term matched: the capability's name or its description."
+    )
+    redacted: list[str] = Field(
+        default_factory=list,
+        description="Fields an organization policy's `redact:` obligation removed (set to "
+        "`null`): `title`, `description` or `definition`.",
+    )
 
 
 class Health(BaseModel):
@@ -30,7 +46,9 @@ class Health(BaseModel):
 
 class SearchResult(BaseModel):
     server: Server
-    score: float = Field(description="1.0 for exact matches; relevance for fuzzy ones.")
+    score: float = Field(
+        description="The mean over the searched terms of each term's best capability score."
+    )
     capabilities: list[MatchedCapability]
     health: Health
 
@@ -44,7 +62,10 @@ class SearchMeta(BaseModel):
     removed_by_policy: int = Field(description="Matches your access rules hid (how many only).")
     took_ms: float
     cached: bool
-    fuzzy_engine: Literal["trigram", "application", "none"]
+    fuzzy_engine: Literal["trigram", "none"] = Field(
+        description="Deprecated: `trigram` for `match=fuzzy`, `none` otherwise; "
+        "`query.match` says the mode."
+    )
 
 
 class SearchPage(BaseModel):

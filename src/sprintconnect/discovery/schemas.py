@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 
 class DiscoveryRequest(BaseModel):
@@ -23,6 +23,7 @@ class DiscoveryOut(BaseModel):
     """A discovery's progress; failures carry a classified reason and what to do about it."""
 
     id: UUID
+    discovery_id: UUID = Field(description="The same as `id`, named as registration names it.")
     server_id: UUID
     status: Literal["queued", "in_progress", "succeeded", "failed", "timed_out"]
     phase: str | None
@@ -38,6 +39,7 @@ class DiscoveryOut(BaseModel):
             "protocol_error",
             "timeout",
             "egress_denied",
+            "job_discarded",
             "unknown",
         ]
         | None
@@ -73,6 +75,23 @@ class SnapshotSummary(BaseModel):
     truncation: dict[str, Any] = Field(description="What was dropped, cut or found invalid.")
     created_at: datetime
     last_confirmed_at: datetime
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="Items the server listed that the MCP SDK refuses (e.g. a tool whose "
+        "`inputSchema` is not an object schema), with the reason. They are not among the "
+        "snapshot's items; the rest of the listing is."
+    )
+    @property
+    def invalid_items(self) -> list[InvalidItem]:
+        return [InvalidItem.model_validate(i) for i in self.truncation.get("invalid_items", [])]
+
+
+class InvalidItem(BaseModel):
+    """A listed item that was refused, and why."""
+
+    kind: Literal["tool", "resource", "resource_template", "prompt"]
+    name: str = Field(description="Its name (or URI), or `#<index>` in the page if it had none.")
+    reason: str
 
 
 class Capabilities(BaseModel):

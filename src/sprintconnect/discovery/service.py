@@ -17,6 +17,13 @@ from sprintconnect.discovery.snapshot import Item, diff, server_meta
 from sprintconnect.errors import NotFound
 from sprintconnect.identity.principal import Actor, Principal
 from sprintconnect.jobs.outbox import emit
+from sprintconnect.kit.pagination import (
+    cut,
+    decode_cursor,
+    encode_cursor,
+    encode_key,
+    version_cursor,
+)
 from sprintconnect.mcp_server.failures import GUIDANCE
 from sprintconnect.mcp_server.service import Deps, McpServerService
 from sprintconnect.models import CapabilityItem, CapabilitySnapshot, Discovery, McpServer
@@ -153,10 +160,25 @@ class DiscoveryService:
         return row, list(await self.snapshots.items(self.org_id, row.id))
 
     async def snapshots_page(
-        self, server_id: UUID, *, before: int | None, limit: int
-    ) -> list[CapabilitySnapshot]:
+        self, server_id: UUID, *, cursor: str | None, limit: int
+    ) -> tuple[list[CapabilitySnapshot], str | None]:
+        """Newest version first; the cursor holds the last version shown."""
+        before = version_cursor(cursor) if cursor else None
         await self.servers.get(server_id)
-        return list(await self.snapshots.page(self.org_id, server_id, before=before, limit=limit))
+        rows = await self.snapshots.page(self.org_id, server_id, before=before, limit=limit + 1)
+        return cut(rows, limit, lambda row: encode_key(row.version))
+
+    async def history(
+        self, server_id: UUID, *, cursor: str | None, limit: int
+    ) -> tuple[list[DiscoveryView], str | None]:
+        """The server's discoveries, newest first; 404 when the caller may not read the server."""
+        after = decode_cursor(cursor) if cursor else None
+        await self.servers.get(server_id)
+        rows = await self.discoveries.page_for_server(
+            self.org_id, server_id, after=after, limit=limit + 1
+        )
+        page, next_cursor = cut(rows, limit, lambda row: encode_cursor(row.created_at, row.id))
+        return [await self.view(d) for d in page], next_cursor
 
     async def diff(self, server_id: UUID, a: int, b: int) -> dict[str, Any]:
         old, old_items = await self.snapshot(server_id, a)

@@ -72,11 +72,26 @@ def make_item(kind: str, body: dict[str, Any], *, max_bytes: int) -> tuple[Item,
 
 
 def content_digest(
-    items: Iterable[Item], server_info: Mapping[str, Any], capabilities: Mapping[str, Any]
+    items: Iterable[Item],
+    server_info: Mapping[str, Any],
+    capabilities: Mapping[str, Any],
+    invalid: Iterable[Mapping[str, str]] = (),
 ) -> str:
-    """One digest for everything a snapshot records, independent of listing order."""
+    """One digest for everything a snapshot records, independent of listing order.
+
+    Items refused as invalid count too (by kind, name and reason), so that a server fixing
+    or dropping one records a new snapshot; without any the digest is as it always was.
+    """
     listed = sorted((i.kind, i.name, i.digest) for i in items)
-    return digest({"items": listed, "server_info": server_info, "capabilities": capabilities})
+    content: dict[str, Any] = {
+        "items": listed,
+        "server_info": server_info,
+        "capabilities": capabilities,
+    }
+    refused = sorted((i["kind"], i["name"], i["reason"]) for i in invalid)
+    if refused:
+        content["invalid_items"] = refused
+    return digest(content)
 
 
 def diff(

@@ -22,6 +22,7 @@ class EgressDenied(ValidationFailed):
 
     slug = "egress-denied"
     title = "The destination is not allowed"
+    default_loc = ("body", "url")
 
     def __init__(self, reason: str, detail: str | None = None, **extra: Any) -> None:
         super().__init__(detail or _DETAILS.get(reason.split(":")[0]), reason=reason, **extra)

@@ -39,6 +39,9 @@ class EgressPolicy:
     rate_limit: str | None = None
     # A Redis URL can carry a password: keep it out of reprs and logs.
     rate_limit_storage: str | None = field(default=None, repr=False, compare=False)
+    # In development, a refused loopback address names the setting that allows it; in
+    # production the detail does not tell tenants about the operator's configuration.
+    name_loopback_setting: bool = False
 
     @property
     def has_allowlist(self) -> bool:
@@ -64,6 +67,7 @@ def policy_from_settings(
         org_id=str(org_id) if org_id is not None else None,
         rate_limit=settings.egress_rate_limit or None,
         rate_limit_storage=settings.redis_url.get_secret_value() if settings.redis_url else None,
+        name_loopback_setting=settings.env == "development",
     )
 
 
@@ -104,6 +108,7 @@ def check_address(address: IPAddress, policy: EgressPolicy) -> None:
             # Only the explicit switch opens loopback; a CIDR list is too easy to over-broaden.
             if policy.allow_loopback:
                 continue
+            raise _loopback_denied(policy)
         elif name not in NEVER_ALLOWED and any(candidate in n for n in policy.allow_private):
             continue
         raise EgressDenied(f"address_denied:{name}")
@@ -116,7 +121,7 @@ def check_destination(host: Host, port: int, policy: EgressPolicy) -> None:
     if host.name in METADATA_NAMES:
         raise EgressDenied("metadata_address")
     if host.address is None and not policy.allow_loopback and _is_loopback_name(host.name):
-        raise EgressDenied("address_denied:loopback")
+        raise _loopback_denied(policy)
     if host.address is not None:
         check_address(host.address, policy)
         check_allowlist(host, [host.address], policy)
@@ -142,6 +147,18 @@ def check_allowlist(
         any(address in network for network in policy.allowlist_networks) for address in addresses
     ):
         raise EgressDenied("not_in_allowlist")
+
+
+LOOPBACK_SETTING_HINT = (
+    "Loopback addresses (127.0.0.0/8, ::1, localhost) are refused. To register a server on "
+    "this machine during development, start SprintConnect with "
+    "SPRINTCONNECT_EGRESS_ALLOW_LOOPBACK=true."
+)
+
+
+def _loopback_denied(policy: EgressPolicy) -> EgressDenied:
+    detail = LOOPBACK_SETTING_HINT if policy.name_loopback_setting else None
+    return EgressDenied("address_denied:loopback", detail)
 
 
 def _is_loopback_name(name: str) -> bool:

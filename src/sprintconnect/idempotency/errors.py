@@ -18,6 +18,7 @@ IN_PROGRESS_RETRY_AFTER = 1
 class IdempotencyKeyInvalid(ValidationFailed):
     slug = "idempotency-key-invalid"
     title = "The Idempotency-Key header is not valid"
+    default_loc = ("header", "Idempotency-Key")
 
     def __init__(self) -> None:
         super().__init__(
@@ -29,6 +30,7 @@ class IdempotencyKeyInvalid(ValidationFailed):
 class IdempotencyKeyReused(ValidationFailed):
     slug = "idempotency-key-reused"
     title = "The idempotency key was used for a different request"
+    default_loc = ("header", "Idempotency-Key")
 
     def __init__(self, method: str, path: str) -> None:
         super().__init__(

@@ -1,4 +1,4 @@
-"""Rate limits with ``limits`` (in memory, or Redis when configured)."""
+"""Rate limits with ``limits`` (in memory, or Redis when configured; memory while Redis fails)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,9 @@ import time
 from collections.abc import Callable
 
 from limits import parse
-from limits.aio.strategies import MovingWindowRateLimiter
-from limits.storage import storage_from_string
 
 from sprintconnect.errors import RateLimited, SprintConnectError
+from sprintconnect.kit.window import MovingWindow
 
 
 class OrgRateLimited(RateLimited):
@@ -59,17 +58,13 @@ class RateLimiter:
         self.namespace = namespace
         self.error = error
         self.item = parse(limit) if limit.strip() else None
-        if redis_url:
-            storage = storage_from_string(f"async+{redis_url}", implementation="redispy")
-        else:
-            storage = storage_from_string("async+memory://")
-        self.strategy = MovingWindowRateLimiter(storage)
+        self.window = MovingWindow(redis_url, component=f"ratelimit:{namespace}")
 
     async def allows(self, *identity: str) -> bool:
         """Count one event; whether it was within the limit."""
         if self.item is None:
             return True
-        return bool(await self.strategy.hit(self.item, self.namespace, *identity))
+        return await self.window.hit(self.item, self.namespace, *identity)
 
     async def hit(self, *identity: str) -> None:
         """Count one request; raise ``RateLimited`` with Retry-After when the window is spent."""
@@ -79,11 +74,11 @@ class RateLimiter:
 
     async def check(self, *identity: str) -> None:
         """Raise like ``hit`` when the window is spent, without counting anything."""
-        if self.item is None or await self.strategy.test(self.item, self.namespace, *identity):
+        if self.item is None or await self.window.test(self.item, self.namespace, *identity):
             return
         raise self.error(await self._retry_after(*identity), self.limit_text)
 
     async def _retry_after(self, *identity: str) -> int:
         assert self.item is not None
-        reset_at, _ = await self.strategy.get_window_stats(self.item, self.namespace, *identity)
+        reset_at = await self.window.reset_at(self.item, self.namespace, *identity)
         return max(1, math.ceil(reset_at - time.time()))

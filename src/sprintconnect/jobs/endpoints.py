@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from sprintconnect.db.session import DbSession
+from sprintconnect.db.session import DbSession, RuntimeDep
 from sprintconnect.errors import (
     AuthenticationRequired,
     InsufficientScope,
@@ -90,9 +90,13 @@ async def replay_job(job_id: JobId, principal: SuperAdmin, session: DbSession) -
     "/{job_id}/discard",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Remove a dead job",
-    description="Deletes the job and its event history. A job that is not dead is 409.",
+    description="Deletes the job and its event history. A job that is not dead is 409. "
+    "A discovery job's discovery is marked `failed` with reason `job_discarded`, so that "
+    "the server can be discovered again.",
     responses=problem_responses(JobNotFound, JobNotDead),
 )
-async def discard_job(job_id: JobId, principal: SuperAdmin, session: DbSession) -> Response:
-    await JobService(session, principal).discard(job_id)
+async def discard_job(
+    job_id: JobId, principal: SuperAdmin, session: DbSession, runtime: RuntimeDep
+) -> Response:
+    await JobService(session, principal).discard(job_id, runtime.clock.now())
     return Response(status_code=status.HTTP_204_NO_CONTENT)

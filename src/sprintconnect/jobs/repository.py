@@ -17,6 +17,7 @@ from sqlalchemy import (
     DateTime,
     Integer,
     String,
+    Text,
     column,
     func,
     select,
@@ -50,6 +51,7 @@ jobs = table(
     column("status", STATUS),
     column("scheduled_at", DateTime(timezone=True)),
     column("attempts", Integer),
+    column("sc_last_error", Text),  # ours (migration 0011), written by jobs.failures
 )
 events = table(
     "procrastinate_events",
@@ -82,6 +84,7 @@ class JobRow:
     args: dict[str, Any]
     last_event_type: str | None
     last_event_at: datetime | None
+    last_error: str | None
 
 
 class QueueingLockTaken(Exception):
@@ -111,6 +114,7 @@ class JobRepository:
             jobs.c.args,
             last.c.type.label("last_event_type"),
             last.c.at.label("last_event_at"),
+            jobs.c.sc_last_error.label("last_error"),
         ).select_from(jobs.outerjoin(last, true()))
 
     @staticmethod

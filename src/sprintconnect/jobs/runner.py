@@ -15,6 +15,7 @@ import structlog
 from sprintconnect.jobs import context
 from sprintconnect.jobs.app import build_job_app
 from sprintconnect.jobs.context import TaskServices
+from sprintconnect.jobs.failures import WORKER_MIDDLEWARE
 from sprintconnect.jobs.outbox import relay_once
 
 log = structlog.get_logger(__name__)
@@ -56,6 +57,7 @@ class JobRunner:
             stalled_worker_timeout=self.settings.worker_stalled_seconds,
             delete_jobs="never",
             shutdown_graceful_timeout=10,
+            worker_middleware=WORKER_MIDDLEWARE,  # keeps each failure's text on the job
         )
 
     async def _relay(self) -> None:

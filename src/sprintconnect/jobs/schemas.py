@@ -33,8 +33,11 @@ class Job(BaseModel):
     )
     lock: str | None = Field(description="Jobs sharing a lock never run at the same time.")
     args: dict[str, Any]
-    last_event: JobEvent | None = Field(
-        description="procrastinate keeps no error text; the worker's log has it under the job's id."
+    last_event: JobEvent | None
+    last_error: str | None = Field(
+        description="The error of the job's most recent failed attempt (its type and "
+        "message; credentials in URLs and tokens masked, at most 2,000 characters). Null "
+        "when no attempt has failed, or the worker died before it could record one."
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, get_args
 from uuid import UUID
 
@@ -11,8 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from sprintconnect import audit
 from sprintconnect.db.tenancy import bind_tenant
+from sprintconnect.discovery.runner import abandon_discovery
 from sprintconnect.errors import Conflict, InvalidCursor, NotFound
 from sprintconnect.identity.principal import Actor, Principal
+from sprintconnect.jobs.outbox import ROUTES
 from sprintconnect.jobs.repository import JobRepository, JobRow, QueueingLockTaken
 from sprintconnect.jobs.schemas import Job, JobEvent, JobState, JobStats
 from sprintconnect.kit.pagination import Page, decode_key, encode_key
@@ -31,6 +34,7 @@ STATE_OF_STATUS: dict[str, JobState] = {
     "aborted": "aborted",
 }
 BIGINT_MAX = 2**63 - 1
+DISCOVERY_TASK = ROUTES["discovery.requested"].task
 
 JOBS = Gauge("sprintconnect_jobs", "Jobs in each state, as of the last stats read", ["state"])
 
@@ -65,6 +69,7 @@ def to_job(row: JobRow) -> Job:
             if row.last_event_type
             else None
         ),
+        last_error=row.last_error,
     )
 
 
@@ -142,13 +147,34 @@ class JobService:
         await self._audit(audit.AuditTag.JOB_REPLAYED, job)
         return job
 
-    async def discard(self, job_id: int) -> None:
-        """Remove a dead job and its history for good."""
+    async def discard(self, job_id: int, now: datetime) -> None:
+        """Remove a dead job and its history for good.
+
+        A discovery job's discovery is failed with it (reason ``job_discarded``): nothing
+        would run it any more, and while it looked queued the server could not be
+        discovered again.
+        """
         await self._lock_dead(job_id)
         job = await self.get(job_id)
         await self.jobs.delete(job_id)
         log.info("jobs.discarded", job_id=job_id, by=self._operator())
         await self._audit(audit.AuditTag.JOB_DISCARDED, job)
+        if job.task == DISCOVERY_TASK:
+            await self._abandon_discovery(job, now)
+
+    async def _abandon_discovery(self, job: Job, now: datetime) -> None:
+        org_id = await self._job_org(job)
+        try:
+            discovery_id = UUID(str(job.args.get("discovery_id")))
+        except ValueError:
+            return
+        if org_id is None:
+            return
+        await bind_tenant(self.session, org_id)
+        try:
+            await abandon_discovery(self.session, org_id, discovery_id, now=now)
+        finally:
+            await bind_tenant(self.session, self.principal.org_id)
 
     async def _audit(self, tag: audit.AuditTag, job: Job) -> None:
         """The platform's log always; the job's organization's log too when it has one.

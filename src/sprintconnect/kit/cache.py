@@ -1,4 +1,8 @@
-"""A small JSON cache: in process memory, or Redis when configured (shared by every process)."""
+"""A small JSON cache: in process memory, or Redis when configured (shared by every process).
+
+While Redis fails the Redis cache is bypassed: every read misses and writes are dropped, so
+callers compute the answer themselves (see ``kit.fallback``).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ from collections import OrderedDict
 from typing import Any, Protocol
 
 import redis.asyncio as redis
+
+from sprintconnect.kit.fallback import REDIS_ERRORS, RedisFallback, redis_client_options
 
 
 class JsonCache(Protocol):
@@ -47,16 +53,30 @@ class MemoryCache:
 
 
 class RedisCache:
+    """Shared by every process on the same Redis; a miss while Redis fails."""
+
     def __init__(self, url: str, *, prefix: str = "sc:cache:") -> None:
-        self.client = redis.from_url(url)
+        self.client = redis.from_url(url, **redis_client_options())
         self.prefix = prefix
+        self.fallback = RedisFallback("cache", instead="no cache")
 
     async def get(self, key: str) -> Any | None:
-        raw = await self.client.get(self.prefix + key)
+        try:
+            raw = await self.client.get(self.prefix + key)
+        except REDIS_ERRORS as exc:
+            self.fallback.failed(exc)
+            return None
+        self.fallback.answered()
         return json.loads(raw) if raw is not None else None
 
     async def set(self, key: str, value: Any, ttl_seconds: int) -> None:
-        await self.client.set(self.prefix + key, json.dumps(value, default=str), ex=ttl_seconds)
+        raw = json.dumps(value, default=str)
+        try:
+            await self.client.set(self.prefix + key, raw, ex=ttl_seconds)
+        except REDIS_ERRORS as exc:
+            self.fallback.failed(exc)
+            return
+        self.fallback.answered()
 
     async def close(self) -> None:
         await self.client.aclose()

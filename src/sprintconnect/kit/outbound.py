@@ -30,6 +30,7 @@ from fastapi import Depends, Request
 from redis.exceptions import RedisError
 
 from sprintconnect.errors import RateLimited, SprintConnectError
+from sprintconnect.kit.fallback import REDIS_ERRORS, RedisFallback, redis_client_options
 
 log = structlog.get_logger(__name__)
 
@@ -129,11 +130,12 @@ class RedisOutboundLimiter:
         grace: float = LEASE_GRACE_SECONDS,
     ) -> None:
         self.limit = limit
-        self.client = redis.from_url(url)
+        self.client = redis.from_url(url, **redis_client_options())
         self.prefix = prefix
         self.grace = grace
         self._acquire = self.client.register_script(_ACQUIRE)
         self._fallback = MemoryOutboundLimiter(limit)
+        self._redis = RedisFallback("outbound", instead="per-process slots")
 
     def key(self, org_id: UUID) -> str:
         return f"{self.prefix}{org_id}"
@@ -146,11 +148,12 @@ class RedisOutboundLimiter:
             answer = int(
                 await self._acquire(keys=[self.key(org_id)], args=[self.limit, token, lease_ms])
             )
-        except RedisError as exc:
-            log.warning("outbound.limiter_unavailable", error=type(exc).__name__)
+        except REDIS_ERRORS as exc:
+            self._redis.failed(exc)
             async with self._fallback.slot(org_id, seconds=seconds):
                 yield
             return
+        self._redis.answered()
         if answer >= 0:
             raise OutboundBusy(_retry_after(answer / 1000 - self.grace), self.limit)
         try:

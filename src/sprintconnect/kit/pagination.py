@@ -5,10 +5,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 from uuid import UUID
 
+from fastapi import Query
 from pydantic import BaseModel, Field
 
 from sprintconnect.errors import InvalidCursor
@@ -21,6 +23,15 @@ MAX_LIMIT = 200
 # The largest value a PostgreSQL integer column holds: bigger numbers are 422, not a 500.
 INT4_MAX = 2_147_483_647
 
+# The two query parameters of every list endpoint.
+CursorParam = Annotated[
+    str | None,
+    Query(max_length=1024, description="The `next_cursor` of the previous page, unchanged."),
+]
+LimitParam = Annotated[
+    int, Query(ge=1, le=MAX_LIMIT, description=f"Items per page, 1 to {MAX_LIMIT}.")
+]
+
 
 class Page(BaseModel, Generic[T]):
     """One page of a list, with the cursor that fetches the next one (null at the end)."""
@@ -29,6 +40,13 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None = Field(
         default=None, description="Pass as `cursor` to fetch the next page; null on the last."
     )
+
+
+def cut(rows: Sequence[T], limit: int, key: Callable[[T], str]) -> tuple[list[T], str | None]:
+    """The first ``limit`` of ``rows`` (fetched with ``limit + 1``) and the cursor after them,
+    ``key(last row)``, or None when nothing follows."""
+    page = list(rows[:limit])
+    return page, key(page[-1]) if len(rows) > limit and page else None
 
 
 def encode_cursor(created_at: datetime, row_id: UUID) -> str:
@@ -78,3 +96,11 @@ def decode_key(cursor: str, size: int) -> list[object]:
         ):
             raise InvalidCursor()
     return values
+
+
+def version_cursor(cursor: str) -> int:
+    """The version number held by an ``encode_key(version)`` cursor (lists by version)."""
+    (version,) = decode_key(cursor, 1)
+    if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= INT4_MAX:
+        raise InvalidCursor()
+    return version

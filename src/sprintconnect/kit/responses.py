@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sprintconnect.authz.decision import PolicyDenied
+from sprintconnect.authz.obligations import ObligationNotUnderstood, ThrottledByPolicy
 from sprintconnect.errors import (
     AuthenticationRequired,
     InsufficientScope,
@@ -18,7 +19,10 @@ AUTHENTICATED: dict[int | str, dict[str, Any]] = problem_responses(
     AuthenticationRequired,
     InsufficientScope,
     PolicyDenied,
+    # Any allowed decision may carry obligations (authz.obligations).
+    ObligationNotUnderstood,
     RateLimited,
+    ThrottledByPolicy,
     OrgRateLimited,
     AuthenticationThrottled,
     ValidationFailed,

@@ -16,7 +16,7 @@ import os
 import ssl
 import tempfile
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +37,9 @@ from sprintconnect.egress import (
 from sprintconnect.egress._client import GuardedTransport
 from sprintconnect.mcp_server.failures import classify
 from sprintconnect.models import McpServer
+
+# Sees a transport's (read, write) streams and returns what the client session should use.
+StreamWrapper = Callable[[Any, Any], tuple[Any, Any]]
 
 
 @dataclass(frozen=True)
@@ -164,12 +167,16 @@ async def open_session(
     cache: TokenCache,
     timeout_seconds: float,
     statuses: list[int] | None = None,
+    wrap_streams: StreamWrapper | None = None,
 ) -> AsyncIterator[ClientSession]:
     """An initialized MCP client session; every byte goes through the egress guard.
 
     ``statuses`` collects the HTTP status of every response: the SDK turns a 401 into a
     generic JSON-RPC error, so this is how a caller can still tell credentials were refused.
+    ``wrap_streams`` sees the transport's (read, write) streams before the session does
+    (discovery screens listing answers there, ``discovery.listing``).
     """
+    wrap: StreamWrapper = wrap_streams or (lambda read, write: (read, write))
     headers, verify = await request_options(
         server, secret, policy, network, cache, timeout_seconds=timeout_seconds
     )
@@ -202,12 +209,11 @@ async def open_session(
             sse_read_timeout=timeout_seconds,
             httpx_client_factory=factory,
         )
-        async with (
-            transport as (read, write),
-            ClientSession(read, write, read_timeout_seconds=timeout_seconds) as session,
-        ):
-            await session.initialize()
-            yield session
+        async with transport as streams:
+            read, write = wrap(*streams)
+            async with ClientSession(read, write, read_timeout_seconds=timeout_seconds) as session:
+                await session.initialize()
+                yield session
         return
     client = watched(
         build_async_client(
@@ -219,16 +225,11 @@ async def open_session(
             timeout=httpx2.Timeout(timeout_seconds),
         )
     )
-    async with (
-        client,
-        streamable_http_client(server.url, http_client=client) as (
-            read,
-            write,
-        ),
-        ClientSession(read, write, read_timeout_seconds=timeout_seconds) as session,
-    ):
-        await session.initialize()
-        yield session
+    async with client, streamable_http_client(server.url, http_client=client) as streams:
+        read, write = wrap(*streams)
+        async with ClientSession(read, write, read_timeout_seconds=timeout_seconds) as session:
+            await session.initialize()
+            yield session
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,7 @@ async def register_server(
     steps = [
         f"Check connectivity and credentials: POST /api/v1/servers/{server.id}/connection-check"
     ]
+    discovery_id = None
     if server.auto_discover:
         discovery, _ = await queue_discovery(
             session,
@@ -68,10 +69,11 @@ async def register_server(
             requested_by=principal.user_id,
             actor=principal.actor,
         )
+        discovery_id = discovery.id
         steps.append(f"Capability discovery is queued: GET /api/v1/discoveries/{discovery.id}")
     else:
         steps.append(f"Start capability discovery: POST /api/v1/servers/{server.id}/discoveries")
-    return ServerRegistered(server=server_out(server), next_steps=steps)
+    return ServerRegistered(server=server_out(server), discovery_id=discovery_id, next_steps=steps)
 
 
 @router.get(

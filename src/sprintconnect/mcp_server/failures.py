@@ -26,6 +26,8 @@ GUIDANCE = {
     "MCP endpoint and the transport (streamable_http or sse) is right.",
     "timeout": "The server did not answer in time. Check its load, or raise the timeout.",
     "egress_denied": "SprintConnect's egress policy refused the destination.",
+    "job_discarded": "The background job for this discovery kept failing on SprintConnect's "
+    "side and an operator discarded it. Request a new discovery.",
     "unknown": "An unexpected error occurred; retry, and contact support if it persists.",
 }
 

@@ -37,17 +37,26 @@ class Server(BaseModel):
     id: UUID
     name: str
     description: str | None
-    url: str
+    url: str | None = Field(description="`null` only when a policy redacts it (see `redacted`).")
     transport: Transport
     environment: str
-    tags: list[str]
+    tags: list[str] | None = Field(
+        description="`null` only when a policy redacts them (see `redacted`)."
+    )
     status: Status
-    auth: AuthSummary
+    auth: AuthSummary | None = Field(
+        description="`null` only when a policy redacts it (see `redacted`)."
+    )
     health_check_interval_seconds: int
     auto_discover: bool
     created_at: datetime
     updated_at: datetime
     created_by_user_id: UUID | None
+    redacted: list[str] = Field(
+        default_factory=list,
+        description="Fields an organization policy's `redact:` obligation removed from this "
+        "answer (set to `null`), e.g. `url` or `auth.client_id`.",
+    )
 
 
 class ServerCreate(BaseModel):
@@ -120,6 +129,10 @@ class ServerRegistered(BaseModel):
     """The new server, and what happens next."""
 
     server: Server
+    discovery_id: UUID | None = Field(
+        description="The discovery that registration queued (`auto_discover`); null when none "
+        "was. Follow it at `GET /api/v1/discoveries/{discovery_id}`."
+    )
     next_steps: list[str]
 
 

@@ -5,17 +5,18 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sprintconnect import audit
 from sprintconnect.authz.decision import Resource
+from sprintconnect.authz.enforcement import enforce
 from sprintconnect.authz.service import Authorizer, authorize, request_for
 from sprintconnect.catalog.repository import CatalogRepository
 from sprintconnect.config import Settings
 from sprintconnect.egress import EgressDenied, EgressPolicy, check_url, policy_from_settings
-from sprintconnect.errors import Conflict, InvalidCursor, NotFound, PermissionDenied
+from sprintconnect.errors import Conflict, FieldError, InvalidCursor, NotFound, PermissionDenied
 from sprintconnect.identity.principal import Principal
 from sprintconnect.kit.clock import Clock
 from sprintconnect.kit.pagination import decode_key, encode_key
@@ -125,8 +126,10 @@ class McpServerService:
         check_url(data.url, policy)
         split = credentials.split(data.auth)
         if "token_url" in split.config:
-            check_url(split.config["token_url"], policy)
+            _check_token_url(split.config["token_url"], policy)
         server = McpServer(
+            # Known before the decision, so that what it obliges applies to this server.
+            id=uuid4(),
             org_id=self.org_id,
             name=data.name,
             description=data.description,
@@ -195,8 +198,17 @@ class McpServerService:
         text = await authorizer.policy_text(
             self.session, self.org_id, self.principal.policy_version
         )
+        resources = [server_resource(s) for s in rows]
         decisions = await authorizer.decide_many(
-            [request_for(self.principal, "servers:read", server_resource(s)) for s in rows], text
+            [request_for(self.principal, "servers:read", r) for r in resources], text
+        )
+        # Each item's redactions for ``server_out``; throttle and audit once for the request.
+        await enforce(
+            self.session,
+            self.principal,
+            "servers:read",
+            list(zip(resources, decisions, strict=True)),
+            throttles=authorizer.throttles,
         )
         visible = [s for s, d in zip(rows, decisions, strict=True) if d.allowed]
         next_cursor = None
@@ -248,7 +260,7 @@ class McpServerService:
         assert data.auth is not None
         split = credentials.split(data.auth)
         if "token_url" in split.config:
-            check_url(split.config["token_url"], await self.egress_policy())
+            _check_token_url(split.config["token_url"], await self.egress_policy())
         path = credentials.secret_path(server.id)
         if split.secret:
             await self.deps.secrets.put(self.org_id, path, split.secret)
@@ -291,3 +303,16 @@ def _after(sort: str, key: object, last_id: object) -> tuple[object, UUID]:
         return value, UUID(str(last_id))
     except (TypeError, ValueError) as exc:
         raise InvalidCursor() from exc
+
+
+def _check_token_url(url: str, policy: EgressPolicy) -> None:
+    """``check_url`` for an OAuth ``token_url``: a refusal names that field, not ``url``."""
+    try:
+        check_url(url, policy)
+    except EgressDenied as exc:
+        exc.errors = [
+            FieldError(
+                loc=["body", "auth", "token_url"], msg=exc.detail or exc.title, type=exc.slug
+            )
+        ]
+        raise

@@ -1,14 +1,20 @@
-"""How a registered server is shown: every field, and credentials only as a summary."""
+"""How a registered server is shown: every field, and credentials only as a summary.
+
+What this request's policy decisions oblige to redact is removed here, after the view is
+built, so that every answer showing a server (one, a list page, a search result) agrees.
+"""
 
 from __future__ import annotations
 
+from sprintconnect.authz.enforcement import redactions_for
+from sprintconnect.authz.obligations import redact
 from sprintconnect.mcp_server import credentials
 from sprintconnect.mcp_server.schemas import Server
 from sprintconnect.models import McpServer
 
 
 def server_out(server: McpServer) -> Server:
-    return Server(
+    view = Server(
         id=server.id,
         name=server.name,
         description=server.description,
@@ -24,3 +30,4 @@ def server_out(server: McpServer) -> Server:
         updated_at=server.updated_at,
         created_by_user_id=server.created_by_user_id,
     )
+    return redact(view, redactions_for("Server", server.id))

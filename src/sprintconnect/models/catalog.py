@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import ForeignKeyConstraint, Index, Integer, String, Text, text
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy import Computed, ForeignKeyConstraint, Index, Integer, String, Text, text
+from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sprintconnect.models.base import Base, IdMixin
@@ -31,9 +31,15 @@ class ServerCapability(IdMixin, Base):
         # Exact lookups: org first, so every search stays inside one tenant's rows.
         Index("ix_server_capabilities_org_kind_name", "org_id", "kind", "name"),
         Index("ix_server_capabilities_server", "server_id"),
+        # Words matching: the words of each name, and descriptions as English full-text.
+        Index("ix_server_capabilities_name_words", "name_words", postgresql_using="gin"),
         Index(
-            "ix_server_capabilities_fts",
-            text("to_tsvector('simple', name || ' ' || coalesce(description, ''))"),
+            "ix_server_capabilities_description_fts", "description_vector", postgresql_using="gin"
+        ),
+        # Fuzzy matching (pg_trgm, on every supported server including the embedded one).
+        Index(
+            "ix_server_capabilities_name_trgm",
+            text("lower(name) gin_trgm_ops"),
             postgresql_using="gin",
         ),
     )
@@ -45,3 +51,12 @@ class ServerCapability(IdMixin, Base):
     kind: Mapped[str] = mapped_column(String(20), nullable=False)
     name: Mapped[str] = mapped_column(Text, nullable=False)
     description: Mapped[str | None] = mapped_column(Text)
+    # Computed by PostgreSQL (migration 0010): ``sc_words`` splits names at case changes and
+    # at anything that is not a letter or digit.
+    name_words: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), Computed("sc_words(name)", persisted=True)
+    )
+    description_vector: Mapped[str] = mapped_column(
+        TSVECTOR,
+        Computed("to_tsvector('english'::regconfig, coalesce(description, ''))", persisted=True),
+    )

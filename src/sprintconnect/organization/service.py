@@ -44,7 +44,8 @@ async def create_organization(session: AsyncSession, name: str, *, actor: Actor)
     if not name or len(name) > 200 or has_control_chars(name) or not slug:
         raise ValidationFailed(
             "An organization name is 1 to 200 printable characters, "
-            "with at least one letter or digit."
+            "with at least one letter or digit.",
+            loc=("body", "name"),
         )
     orgs = OrganizationRepository(session)
     if await orgs.lookup_id(slug) is not None:

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, status
+from fastapi import APIRouter, Path, Request, status
 
 from sprintconnect.db.session import DbSession, RuntimeDep
-from sprintconnect.errors import problem_responses
+from sprintconnect.errors import InvalidCursor, problem_responses
 from sprintconnect.identity.auth import require
 from sprintconnect.identity.deps import PoliciesRead, PoliciesWrite
-from sprintconnect.kit.pagination import INT4_MAX
+from sprintconnect.kit.pagination import (
+    DEFAULT_LIMIT,
+    INT4_MAX,
+    CursorParam,
+    LimitParam,
+    Page,
+)
 from sprintconnect.kit.responses import AUTHENTICATED
 from sprintconnect.policy.schemas import (
     DryRun,
@@ -49,16 +55,20 @@ async def publish_policy(
     return await PolicyService(session, principal).publish(body.text, body.comment)
 
 
-@router.get("/versions", summary="Policy version history, newest first")
+@router.get(
+    "/versions",
+    summary="Policy version history, newest first",
+    description="Pass `next_cursor` back as `cursor` for the next page.",
+    responses=problem_responses(InvalidCursor),
+)
 async def list_versions(
     principal: PoliciesRead,
     session: DbSession,
-    before: Annotated[
-        int | None, Query(ge=1, le=INT4_MAX, description="Versions older than this.")
-    ] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> list[PolicyVersionOut]:
-    return await PolicyService(session, principal).page(before=before, limit=limit)
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
+) -> Page[PolicyVersionOut]:
+    items, next_cursor = await PolicyService(session, principal).page(cursor=cursor, limit=limit)
+    return Page[PolicyVersionOut](items=items, next_cursor=next_cursor)
 
 
 @router.get(
@@ -67,7 +77,7 @@ async def list_versions(
     responses=problem_responses(PolicyVersionNotFound),
 )
 async def get_version(
-    version: Annotated[int, Path(ge=1, le=2_147_483_647)],
+    version: Annotated[int, Path(ge=1, le=INT4_MAX)],
     principal: PoliciesRead,
     session: DbSession,
 ) -> PolicyVersionOut:

@@ -16,8 +16,9 @@ from sprintconnect.authz.decision import DecisionRequest, Resource, Subject
 from sprintconnect.authz.permissions import ALL_PERMISSIONS
 from sprintconnect.authz.repository import AccessFacts, AccessRepository
 from sprintconnect.authz.service import Authorizer
-from sprintconnect.errors import NotFound, ValidationFailed
+from sprintconnect.errors import FieldError, NotFound, ValidationFailed
 from sprintconnect.identity.principal import Principal
+from sprintconnect.kit.pagination import cut, encode_key, version_cursor
 from sprintconnect.models import PolicyVersion
 from sprintconnect.policy.repository import PolicyRepository
 from sprintconnect.policy.schemas import (
@@ -32,9 +33,10 @@ class PolicyRejected(ValidationFailed):
     slug = "policy-invalid"
     title = "The policy text is not valid"
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: list[str], *, field: str = "text") -> None:
         super().__init__(
             f"{len(problems)} problem(s): {problems[0]}" + (" …" if len(problems) > 1 else ""),
+            errors=[FieldError(loc=["body", field], msg=p, type=self.slug) for p in problems],
             problems=problems,
         )
 
@@ -49,12 +51,15 @@ class DryRunSubjectNotFound(NotFound):
     title = "The subject to decide for was not found"
 
 
-async def validate(text: str) -> None:
-    """Check policy text on the parser thread: a text that crashes it cannot end the process."""
+async def validate(text: str, *, field: str = "text") -> None:
+    """Check policy text on the parser thread: a text that crashes it cannot end the process.
+
+    ``field`` names the body field the text came from, for the problem's ``errors``.
+    """
     try:
         await check_org_policies_safely(text)
     except PolicyInvalid as exc:
-        raise PolicyRejected(exc.problems) from exc
+        raise PolicyRejected(exc.problems, field=field) from exc
 
 
 class PolicyService:
@@ -74,9 +79,14 @@ class PolicyService:
             current=PolicyVersionOut.model_validate(current) if current else None,
         )
 
-    async def page(self, *, before: int | None, limit: int) -> list[PolicyVersionOut]:
-        rows = await self.versions.page(self.org_id, before=before, limit=limit)
-        return [PolicyVersionOut.model_validate(r) for r in rows]
+    async def page(
+        self, *, cursor: str | None, limit: int
+    ) -> tuple[list[PolicyVersionOut], str | None]:
+        """Newest first; the cursor holds the last version shown."""
+        before = version_cursor(cursor) if cursor else None
+        rows = await self.versions.page(self.org_id, before=before, limit=limit + 1)
+        page, next_cursor = cut(rows, limit, lambda row: encode_key(row.version))
+        return [PolicyVersionOut.model_validate(r) for r in page], next_cursor
 
     async def get(self, version: int) -> PolicyVersionOut:
         row = await self.versions.get(self.org_id, version)
@@ -88,7 +98,8 @@ class PolicyService:
         self, text: str, comment: str | None, *, rolled_back_from: int | None = None
     ) -> PolicyVersionOut:
         """Validate, then store as the next version; the previous version stays in history."""
-        await validate(text)
+        # A rollback's text was valid once; if it no longer is, the version asked for is at fault.
+        await validate(text, field="version" if rolled_back_from else "text")
         await self.versions.lock(self.org_id)
         row = await self.versions.add(
             PolicyVersion(
@@ -128,7 +139,7 @@ class PolicyService:
 
     async def dry_run(self, body: DryRun, authorizer: Authorizer, now: datetime) -> DryRunResult:
         if body.policy_text is not None:
-            await validate(body.policy_text)
+            await validate(body.policy_text, field="policy_text")
         facts_repo = AccessRepository(self.session)
         subject, facts = await self._subject(body, facts_repo)
         text = body.policy_text

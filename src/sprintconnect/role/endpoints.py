@@ -7,8 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response, status
 
 from sprintconnect.db.session import DbSession, RuntimeDep
-from sprintconnect.errors import problem_responses
+from sprintconnect.errors import InvalidCursor, problem_responses
 from sprintconnect.identity.deps import RolesRead, RolesWrite
+from sprintconnect.kit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
 from sprintconnect.kit.responses import AUTHENTICATED
 from sprintconnect.role.schemas import ROLE_NAME_PATTERN, RoleCreate, RoleOut, RoleUpdate
 from sprintconnect.role.service import (
@@ -25,9 +26,21 @@ router = APIRouter(prefix="/api/v1/roles", tags=["Roles"], responses=AUTHENTICAT
 RoleName = Annotated[str, Path(pattern=ROLE_NAME_PATTERN, description="A role name.")]
 
 
-@router.get("", summary="List built-in and custom roles")
-async def list_roles(principal: RolesRead, session: DbSession) -> list[RoleOut]:
-    return await RoleService(session, principal).list()
+@router.get(
+    "",
+    summary="List built-in and custom roles",
+    description="Built-in roles first, then custom roles by name. Pass `next_cursor` back as "
+    "`cursor` for the next page.",
+    responses=problem_responses(InvalidCursor),
+)
+async def list_roles(
+    principal: RolesRead,
+    session: DbSession,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
+) -> Page[RoleOut]:
+    items, next_cursor = await RoleService(session, principal).page(cursor=cursor, limit=limit)
+    return Page[RoleOut](items=items, next_cursor=next_cursor)
 
 
 @router.post(

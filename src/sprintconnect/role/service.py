@@ -14,8 +14,15 @@ from sprintconnect.authz.permissions import (
     RESERVED_ROLE_NAMES,
 )
 from sprintconnect.authz.service import hide_unless_readable
-from sprintconnect.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from sprintconnect.errors import (
+    Conflict,
+    InvalidCursor,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
 from sprintconnect.identity.principal import Principal
+from sprintconnect.kit.pagination import cut, decode_key, encode_key
 from sprintconnect.models import Role
 from sprintconnect.role import graph
 from sprintconnect.role.repository import AssignmentRepository, RoleRepository
@@ -45,6 +52,7 @@ class BuiltInRoleImmutable(Conflict):
 class RoleCycle(ValidationFailed):
     slug = "role-cycle"
     title = "Role inheritance would form a cycle"
+    default_loc = ("body", "extends")
 
 
 class GrantAboveGranter(PermissionDenied):
@@ -61,6 +69,18 @@ class GrantAboveGranter(PermissionDenied):
 class LastAdmin(Conflict):
     slug = "last-admin"
     title = "The organization would have no admin left"
+
+
+def _sort_key(name: str) -> tuple[int, int, str]:
+    builtin = list(BUILT_IN_ROLES)
+    return (0, builtin.index(name), "") if name in BUILT_IN_ROLES else (1, 0, name)
+
+
+def _role_key(cursor: str) -> tuple[int, int, str]:
+    group, index, name = decode_key(cursor, 3)
+    if not (isinstance(group, int) and isinstance(index, int) and isinstance(name, str)):
+        raise InvalidCursor()
+    return group, index, name
 
 
 class RoleService:
@@ -88,10 +108,21 @@ class RoleService:
             effective_permissions=sorted(graph.effective(roles, name)),
         )
 
-    async def list(self) -> list[RoleOut]:
+    async def all_roles(self) -> list[RoleOut]:
         roles = await self._graph()
         rows = {r.name: r for r in await self.roles.custom(self.org_id)}
         return [self._view(roles, name, rows.get(name)) for name in [*BUILT_IN_ROLES, *rows]]
+
+    async def page(self, *, cursor: str | None, limit: int) -> tuple[list[RoleOut], str | None]:
+        """Built-in roles in their fixed order, then custom roles by name.
+
+        Every role is loaded anyway (effective permissions need the whole graph), so the page
+        is cut here; the cursor is the last role's sort key, so a role deleted meanwhile does
+        not shift the next page.
+        """
+        after = _role_key(cursor) if cursor else None
+        ordered = [r for r in await self.all_roles() if after is None or _sort_key(r.name) > after]
+        return cut(ordered, limit, lambda role: encode_key(*_sort_key(role.name)))
 
     async def get(self, name: str) -> RoleOut:
         roles = await self._graph()
@@ -114,7 +145,9 @@ class RoleService:
     def _check_shape(self, roles: dict[str, graph.RoleNode], node: graph.RoleNode) -> None:
         unknown = [p for p in node.extends if p not in roles and p != node.name]
         if unknown:
-            raise ValidationFailed(f"Unknown roles to extend: {', '.join(unknown)}.")
+            raise ValidationFailed(
+                f"Unknown roles to extend: {', '.join(unknown)}.", loc=("body", "extends")
+            )
         cycle = graph.find_cycle({**roles, node.name: node}, node.name)
         if cycle:
             raise RoleCycle(f"Inheritance would loop: {' -> '.join(cycle)}.", cycle=cycle)

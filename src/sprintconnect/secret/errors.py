@@ -33,6 +33,7 @@ class InvalidSecretPath(ValidationFailed):
 class InvalidSecretValue(ValidationFailed):
     slug = "invalid-secret-value"
     title = "The secret value is not valid"
+    default_loc = ("body", "auth")
 
 
 class KeyRotationUnsupported(BadRequest):

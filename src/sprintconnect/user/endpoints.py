@@ -5,10 +5,18 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 
+from sprintconnect.api_key.schemas import ApiKey, ApiKeyCreate, ApiKeyCreated
+from sprintconnect.api_key.service import ApiKeyService, KeyReachAboveGranter, ScopeAboveGranter
 from sprintconnect.db.session import DbSession, RuntimeDep
-from sprintconnect.errors import InvalidCursor, problem_responses
+from sprintconnect.errors import (
+    InsufficientScope,
+    InvalidCursor,
+    ValidationFailed,
+    problem_responses,
+)
+from sprintconnect.identity.auth import require
 from sprintconnect.identity.deps import UsersRead, UsersWrite
 from sprintconnect.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from sprintconnect.kit.responses import AUTHENTICATED
@@ -86,3 +94,39 @@ async def unassign_role(
     user_id: UUID, role: RoleName, principal: UsersWrite, session: DbSession
 ) -> Member:
     return await MemberService(session, principal).unassign(user_id, role)
+
+
+@router.post(
+    "/{user_id}/api-keys",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create an API key for a member",
+    description="Needs `users:write` and `api_keys:write`. The key belongs to the member: it "
+    "acts with the member's roles, read on every request, intersected with its scopes, and is "
+    "revoked when they leave. Hand it over yourself; it is in the answer's `key` field this "
+    "once. You cannot give it scopes your own key lacks, nor a reach (its scopes intersected "
+    "with the member's permissions) beyond your own permissions.",
+    responses=problem_responses(
+        MemberNotFound, ValidationFailed, InsufficientScope, ScopeAboveGranter, KeyReachAboveGranter
+    ),
+)
+async def create_member_api_key(
+    user_id: UUID,
+    body: ApiKeyCreate,
+    request: Request,
+    principal: UsersWrite,
+    session: DbSession,
+    runtime: RuntimeDep,
+) -> ApiKeyCreated:
+    await require(request, session, principal, "api_keys:write")
+    await MemberService(session, principal).get(user_id)  # 404 unless a member here
+    issued = await ApiKeyService(session, runtime.keyring, runtime.clock).issue_for_member(
+        principal,
+        user_id,
+        name=body.name,
+        description=body.description,
+        scopes=body.scopes,
+        expires_at=body.expiry(runtime.clock.now()),
+    )
+    return ApiKeyCreated(
+        api_key=ApiKey.of(issued.record, runtime.clock.now()), key=issued.plaintext
+    )

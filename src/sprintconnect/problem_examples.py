@@ -1,0 +1,368 @@
+"""Example answers for every problem type, shown in OpenAPI under each error response.
+
+Keyed by slug. Each entry gives the ``detail`` (and ``instance``) a real answer would carry, the
+members the type adds, and for a 422 the ``loc`` its ``errors`` entry names (or ``errors``
+itself). ``errors.problem_example`` fills in type, title, status and request_id. A new problem
+type adds its entry here; ``tests/api/test_problems.py`` checks that every documented one has.
+
+Plain data: this module imports nothing from SprintConnect, so ``errors`` can import it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_SERVER = "/api/v1/servers/7c0e4a51-3b9e-4f0d-9a57-2d1f6c8e0b13"
+_KEY = "/api/v1/api-keys/d9a368c0-55c1-4f0e-8b7a-0e6f4d2c1a93"
+_MEMBER = "/api/v1/users/5d866963-8f41-4b2e-a0c7-61d2e9f3b4a8"
+_JOB = "/api/v1/admin/jobs/4182"
+
+EXAMPLES: dict[str, dict[str, Any]] = {
+    # 400
+    "bad-request": {
+        "detail": "The request could not be read as HTTP.",
+        "instance": "/api/v1/servers",
+    },
+    "key-rotation-unsupported": {
+        "detail": "The vault secret store keeps its own keys; rotate them on the Vault server.",
+        "instance": "/api/v1/servers",
+    },
+    # 401
+    "authentication-required": {
+        "detail": "Send an API key as 'Authorization: Bearer sc_<prefix>_<secret>'.",
+        "instance": "/api/v1/me",
+    },
+    "invalid-credentials": {
+        "detail": "The API key is not valid.",
+        "instance": "/api/v1/me",
+    },
+    "credentials-expired": {
+        "detail": "The API key expired at 2026-12-26T23:29:59+00:00; create a new key.",
+        "instance": "/api/v1/me",
+        "expired_at": "2026-12-26T23:29:59+00:00",
+    },
+    "metrics-token-required": {
+        "detail": "Send the token from SPRINTCONNECT_METRICS_TOKEN as "
+        "'Authorization: Bearer <token>'.",
+        "instance": "/metrics",
+    },
+    "credentials-revoked": {
+        "detail": "The API key was revoked at 2026-11-02T10:15:00+00:00.",
+        "instance": "/api/v1/me",
+    },
+    # 403
+    "permission-denied": {
+        "detail": "You may not do this here.",
+        "instance": _SERVER,
+    },
+    "insufficient-scope": {
+        "detail": "This operation requires the scope 'servers:write'.",
+        "instance": "/api/v1/servers",
+        "required_scopes": ["servers:write"],
+        "granted_scopes": ["read"],
+    },
+    "policy-denied": {
+        "detail": "The policy decision point denied 'servers:write'.",
+        "instance": "/api/v1/servers",
+        "decision_id": "0f5e3d2c1b0a49e8a7f6e5d4c3b2a190",
+        "action": "servers:write",
+        "reasons": ["office-hours"],
+    },
+    "obligation-not-understood": {
+        "detail": "The policy allowed 'servers:read' with an obligation this server does not "
+        "understand, so the request is denied: obligation not understood: 'throttle:slow' "
+        "(no throttle class 'slow' is configured).",
+        "instance": "/api/v1/servers",
+        "decision_id": "5b1d0c9e8f7a4b6c9d2e1f0a3b4c5d6e",
+        "action": "servers:read",
+    },
+    "scope-above-granter": {
+        "detail": "Your key does not cover these scopes: servers:write.",
+        "instance": "/api/v1/api-keys",
+        "missing_scopes": ["servers:write"],
+    },
+    "key-owner-required": {
+        "detail": "Service keys cannot create API keys; use a member's key.",
+        "instance": "/api/v1/api-keys",
+    },
+    "key-above-revoker": {
+        "detail": "This key acts with users:write, which your key does not act with.",
+        "instance": f"{_KEY}/revoke",
+        "missing_permissions": ["users:write"],
+        "operator_key": False,
+    },
+    "key-reach-above-granter": {
+        "detail": "With these scopes the member's key would act with users:write, which you "
+        "do not hold. Narrow the scopes.",
+        "instance": f"{_MEMBER}/api-keys",
+        "missing_permissions": ["users:write"],
+    },
+    "grant-above-granter": {
+        "detail": "Role 'release-manager' grants audit:read, which you do not hold.",
+        "instance": "/api/v1/roles",
+        "missing_permissions": ["audit:read"],
+    },
+    "server-quota-exceeded": {
+        "detail": "This organization may register 100 servers and has 100.",
+        "instance": "/api/v1/servers",
+        "limit": 100,
+        "used": 100,
+    },
+    "super-admin-required": {
+        "detail": "Only platform super admins may manage background jobs.",
+        "instance": "/api/v1/admin/jobs",
+    },
+    # 404
+    "not-found": {
+        "detail": "Nothing has this id here.",
+        "instance": _SERVER,
+    },
+    "route-not-found": {
+        "detail": "No route matches GET /api/v1/server.",
+        "instance": "/api/v1/server",
+    },
+    "metrics-on-separate-port": {
+        "detail": "Metrics are served on port 9100 (SPRINTCONNECT_METRICS_PORT).",
+        "instance": "/metrics",
+    },
+    "api-key-not-found": {
+        "detail": "No API key has the id d9a368c0-55c1-4f0e-8b7a-0e6f4d2c1a93 here.",
+        "instance": _KEY,
+    },
+    "member-not-found": {
+        "detail": "No member has the user id 5d866963-8f41-4b2e-a0c7-61d2e9f3b4a8 here.",
+        "instance": _MEMBER,
+    },
+    "role-not-found": {
+        "detail": "No role is named 'release-manager' in this organization.",
+        "instance": "/api/v1/roles/release-manager",
+    },
+    "policy-version-not-found": {
+        "detail": "This organization has no policy version 7.",
+        "instance": "/api/v1/policies/versions/7",
+    },
+    "subject-not-found": {
+        "detail": "No member has the user id 5d866963-8f41-4b2e-a0c7-61d2e9f3b4a8 here.",
+        "instance": "/api/v1/policies/dry-run",
+    },
+    "server-not-found": {
+        "detail": "No MCP server has the id 7c0e4a51-3b9e-4f0d-9a57-2d1f6c8e0b13 here.",
+        "instance": _SERVER,
+    },
+    "discovery-not-found": {
+        "detail": "No discovery has the id 1e2d3c4b-5a69-4788-9a0b-c1d2e3f4a5b6 here.",
+        "instance": "/api/v1/discoveries/1e2d3c4b-5a69-4788-9a0b-c1d2e3f4a5b6",
+    },
+    "snapshot-not-found": {
+        "detail": "This server has no snapshot version 9.",
+        "instance": f"{_SERVER}/snapshots/1/diff/9",
+    },
+    "secret-not-found": {
+        "detail": "No secret is stored at 'servers/7c0e4a51-…/auth' in this organization.",
+        "instance": f"{_SERVER}/connection-check",
+    },
+    "job-not-found": {
+        "detail": "No job has the id 4182.",
+        "instance": _JOB,
+    },
+    "user-not-found": {
+        "detail": "No user has the email ops@example.com.",
+        "instance": "/api/v1/users",
+    },
+    "organization-not-found": {
+        "detail": "No organization has the id, slug or name 'acme'.",
+        "instance": "/api/v1/organization",
+    },
+    # 405
+    "method-not-allowed": {
+        "detail": "PUT is not allowed on /api/v1/servers.",
+        "instance": "/api/v1/servers",
+    },
+    # 409
+    "conflict": {
+        "detail": "The resource changed meanwhile; read it again.",
+        "instance": _SERVER,
+    },
+    "organization-exists": {
+        "detail": "The organization slug 'acme' is taken.",
+        "instance": "/api/v1/organization",
+    },
+    "already-member": {
+        "detail": "ops@example.com is already a member of this organization.",
+        "instance": "/api/v1/users",
+    },
+    "role-exists": {
+        "detail": "A role named 'release-manager' already exists.",
+        "instance": "/api/v1/roles",
+    },
+    "built-in-role": {
+        "detail": "'engineer' is built in; create a custom role instead.",
+        "instance": "/api/v1/roles/engineer",
+    },
+    "role-in-use": {
+        "detail": "Role 'release-manager' is held by 2 member(s) and extended by no role; "
+        "remove those first.",
+        "instance": "/api/v1/roles/release-manager",
+        "holders": 2,
+        "extended_by": [],
+    },
+    "last-admin": {
+        "detail": "Assign 'admin' to another member first.",
+        "instance": f"{_MEMBER}/roles/admin",
+    },
+    "server-name-taken": {
+        "detail": "The production environment already has a server named 'weather'.",
+        "instance": "/api/v1/servers",
+        "conflicting_server_id": "7c0e4a51-3b9e-4f0d-9a57-2d1f6c8e0b13",
+    },
+    "idempotency-in-progress": {
+        "detail": "The first request with this Idempotency-Key has not finished; retry shortly "
+        "to receive its answer.",
+        "instance": "/api/v1/servers",
+        "retry_after": 1,
+    },
+    "job-not-dead": {
+        "detail": "Job 4182 is queued, not dead.",
+        "instance": f"{_JOB}/replay",
+    },
+    "job-already-queued": {
+        "detail": "A job for the same work already waits: 4190.",
+        "instance": f"{_JOB}/replay",
+    },
+    # 413, 414
+    "payload-too-large": {
+        "detail": "The request body exceeds the configured limit.",
+        "instance": "/api/v1/policies",
+    },
+    "uri-too-long": {
+        "detail": "The path and query string may total at most 8192 bytes.",
+        "instance": "/api/v1/discovery/servers",
+        "max_url_bytes": 8192,
+    },
+    # 422
+    "validation-failed": {
+        "detail": "body.scopes.0: Input should be a known scope",
+        "instance": "/api/v1/api-keys",
+        "errors": [
+            {
+                "loc": ["body", "scopes", 0],
+                "msg": "Input should be a known scope",
+                "type": "value_error",
+            }
+        ],
+    },
+    "invalid-cursor": {
+        "detail": "Use the next_cursor value from a previous page, unchanged.",
+        "instance": "/api/v1/servers",
+    },
+    "json-too-deep": {
+        "detail": "JSON bodies may nest arrays and objects at most 64 levels deep.",
+        "instance": "/api/v1/servers",
+        "max_depth": 64,
+    },
+    "role-cycle": {
+        "detail": "Inheritance would loop: ra -> rc -> rb -> ra.",
+        "instance": "/api/v1/roles/ra",
+        "cycle": ["ra", "rc", "rb", "ra"],
+    },
+    "policy-invalid": {
+        "detail": "1 problem(s): unexpected end of input",
+        "instance": "/api/v1/policies",
+        "problems": ["unexpected end of input"],
+        "errors": [
+            {"loc": ["body", "text"], "msg": "unexpected end of input", "type": "policy-invalid"}
+        ],
+    },
+    "egress-denied": {
+        "detail": "The destination address is in a range that is not allowed.",
+        "instance": "/api/v1/servers",
+        "reason": "address_denied:private",
+    },
+    "invalid-secret-value": {
+        "detail": "The credentials may total at most 65536 bytes.",
+        "instance": "/api/v1/servers",
+    },
+    "invalid-secret-path": {
+        "detail": "A secret path is made of segments of letters, digits, '-' and '_'.",
+        "instance": "/api/v1/servers",
+    },
+    "idempotency-key-invalid": {
+        "detail": "Send one Idempotency-Key header of 1 to 255 printable ASCII characters, "
+        "without leading or trailing spaces; a UUID is a good choice.",
+        "instance": "/api/v1/servers",
+    },
+    "idempotency-key-reused": {
+        "detail": "This Idempotency-Key was first used for POST /api/v1/servers with another "
+        "body; use a new key for a new request.",
+        "instance": "/api/v1/servers",
+    },
+    # 429
+    "throttled-by-policy": {
+        "detail": "A policy puts this request in a throttle class of 10/minute per key; "
+        "retry in 41s.",
+        "instance": "/api/v1/discovery/servers",
+        "retry_after": 41,
+    },
+    "rate-limited": {
+        "detail": "The rate limit of 600/minute for these credentials is spent; retry in 12s.",
+        "instance": "/api/v1/servers",
+        "retry_after": 12,
+    },
+    "org-rate-limited": {
+        "detail": "The organization may make 3000/minute requests across all of its keys; "
+        "retry in 7s.",
+        "instance": "/api/v1/servers",
+        "retry_after": 7,
+    },
+    "authentication-throttled": {
+        "detail": "Too many failed authentications from this address or for this key "
+        "(limit 30/minute); no credentials are checked for 40s.",
+        "instance": "/api/v1/me",
+        "retry_after": 40,
+    },
+    "outbound-concurrency-exceeded": {
+        "detail": "This organization already runs 4 outbound operations (connection checks) at "
+        "once, its limit; retry in 9s.",
+        "instance": f"{_SERVER}/connection-check",
+        "retry_after": 9,
+        "limit": 4,
+    },
+    "egress-rate-limited": {
+        "detail": "The outbound request limit of 120/minute is spent; retry in 5s.",
+        "instance": f"{_SERVER}/connection-check",
+        "reason": "rate_limited",
+        "retry_after": 5,
+    },
+    # 431
+    "headers-too-large": {
+        "detail": "The request's headers may total at most 32768 bytes.",
+        "instance": "/api/v1/servers",
+        "max_header_bytes": 32768,
+    },
+    # 5xx
+    "internal-error": {
+        "detail": "An unexpected error occurred; quote the request_id when reporting it.",
+        "instance": "/api/v1/servers",
+    },
+    "secret-integrity-failure": {
+        "detail": "The stored credentials failed their integrity check; nothing was decrypted.",
+        "instance": f"{_SERVER}/connection-check",
+    },
+    "service-unavailable": {
+        "detail": "A dependency did not answer; retry later.",
+        "instance": "/readyz",
+    },
+    "secret-store-unavailable": {
+        "detail": "The secret store did not answer within 5 seconds.",
+        "instance": "/api/v1/servers",
+    },
+    "not-ready": {
+        "detail": "Not reachable: redis.",
+        "instance": "/readyz",
+        "checks": {"database": "ok", "redis": "fail"},
+    },
+    "database-not-ready": {
+        "detail": "The database did not answer within 2 seconds.",
+        "instance": "/readyz",
+    },
+}
