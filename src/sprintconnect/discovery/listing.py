@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import mcp_types
 from mcp.shared.message import SessionMessage
@@ -143,30 +143,17 @@ def _name(kind: str, item: Any, index: int) -> str:
     return f"#{index}"
 
 
-class _Read:
-    """The transport's read stream; listing answers are screened on their way to the SDK."""
+class _Proxy:
+    """A stream of the transport's, passed through; subclasses note what goes by."""
 
     def __init__(self, inner: Any, guard: ListingGuard) -> None:
         self._inner = inner
         self._guard = guard
 
-    async def receive(self) -> Any:
-        item = await self._inner.receive()
-        self._guard.received(item)
-        return item
-
-    def __aiter__(self) -> _Read:
-        return self
-
-    async def __anext__(self) -> Any:
-        item = await self._inner.__anext__()
-        self._guard.received(item)
-        return item
-
     async def aclose(self) -> None:
         await self._inner.aclose()
 
-    async def __aenter__(self) -> _Read:
+    async def __aenter__(self) -> Self:
         await self._inner.__aenter__()
         return self
 
@@ -183,32 +170,26 @@ class _Read:
         return getattr(self._inner, name)
 
 
-class _Write:
-    """The transport's write stream; listing requests are noted on their way out."""
+class _Read(_Proxy):
+    """The transport's read stream; listing answers are screened on their way to the SDK."""
 
-    def __init__(self, inner: Any, guard: ListingGuard) -> None:
-        self._inner = inner
-        self._guard = guard
+    async def receive(self) -> Any:
+        item = await self._inner.receive()
+        self._guard.received(item)
+        return item
+
+    def __aiter__(self) -> _Read:
+        return self
+
+    async def __anext__(self) -> Any:
+        item = await self._inner.__anext__()
+        self._guard.received(item)
+        return item
+
+
+class _Write(_Proxy):
+    """The transport's write stream; listing requests are noted on their way out."""
 
     async def send(self, item: Any, /) -> None:
         self._guard.sent(item)
         await self._inner.send(item)
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-    async def __aenter__(self) -> _Write:
-        await self._inner.__aenter__()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc_val: BaseException | None,
-        exc_tb: TracebackType | None,
-    ) -> bool | None:
-        result: bool | None = await self._inner.__aexit__(exc_type, exc_val, exc_tb)
-        return result
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)

@@ -19,6 +19,8 @@ from sprintconnect.jobs.outbox import ROUTES
 from sprintconnect.jobs.repository import JobRepository, JobRow, QueueingLockTaken
 from sprintconnect.jobs.schemas import Job, JobEvent, JobState, JobStats
 from sprintconnect.kit.pagination import Page, decode_key, encode_key
+from sprintconnect.kit.redact import REDACTED
+from sprintconnect.kit.scrub import is_secret_name
 from sprintconnect.organization.repository import OrganizationRepository
 
 log = structlog.get_logger(__name__)
@@ -38,20 +40,15 @@ DISCOVERY_TASK = ROUTES["discovery.requested"].task
 
 JOBS = Gauge("sprintconnect_jobs", "Jobs in each state, as of the last stats read", ["state"])
 
-# Our tasks' arguments are identifiers. Should one ever carry something secret-looking by
-# mistake, its value stays out of the answer all the same.
-_SECRET_WORDS = ("secret", "password", "passwd", "token", "credential", "authorization", "private")
-
 
 def statuses_of(state: JobState) -> list[str]:
     return [status for status, s in STATE_OF_STATUS.items() if s == state]
 
 
 def _safe_args(args: dict[str, Any]) -> dict[str, Any]:
-    return {
-        name: "[redacted]" if any(w in name.lower() for w in _SECRET_WORDS) else value
-        for name, value in args.items()
-    }
+    # Our tasks' arguments are identifiers. Should one ever carry something secret-looking by
+    # mistake, its value stays out of the answer all the same.
+    return {name: REDACTED if is_secret_name(name) else value for name, value in args.items()}
 
 
 def to_job(row: JobRow) -> Job:

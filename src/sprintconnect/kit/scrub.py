@@ -6,7 +6,8 @@ import json
 from typing import Any
 from urllib.parse import parse_qsl
 
-REDACTED = "[redacted]"
+from sprintconnect.kit.redact import REDACTED
+
 # A key naming any of these holds a secret. ``value`` is the secret of header credentials.
 _SECRET_WORDS = (
     "secret",
