@@ -72,6 +72,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
+import psutil
 import psycopg
 from fastapi import FastAPI
 
@@ -207,6 +208,11 @@ def app_process(
         if child.is_alive():
             child.kill()
             child.join()
+
+
+def _rss_mib(pid: int) -> float:
+    """Resident set size of a process, in MiB."""
+    return float(psutil.Process(pid).memory_info().rss) / (1024 * 1024)
 
 
 def _cpu_seconds(pid: int) -> float | None:
@@ -720,7 +726,17 @@ def main(argv: list[str] | None = None) -> None:
         )
         samples = sample_servers(data.url, data.shape)
         with app_process(data.url, Path(folder) / "app", overrides) as app, _runner() as runner:
+            before = _rss_mib(app.pid)
+            print(f"  app process RSS before the search load: {before:.1f} MiB", flush=True)
             ok = runner.run(run(args, data, app, samples))
+            after = _rss_mib(app.pid)
+            budget = bench_settings(data.url, Path(folder), **overrides).search_cache_max_bytes
+            print(
+                f"  app process RSS after the search load: {after:.1f} MiB "
+                f"({after - before:+.1f} MiB; in-process search cache budget "
+                f"{budget / (1024 * 1024):.1f} MiB)",
+                flush=True,
+            )
         explain(data, samples, args.explain_all)
     if not ok:
         raise SystemExit(1)

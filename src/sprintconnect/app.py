@@ -84,7 +84,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         app.state.authorizer = build_authorizer(settings)
         app.state.secret_store = build_secret_store(rt)
         app.state.token_cache = TokenCache()
-        app.state.search_cache = build_cache(redis_url)
+        app.state.search_cache = build_cache(redis_url, max_bytes=settings.search_cache_max_bytes)
         app.state.outbound_limiter = build_outbound_limiter(
             settings.outbound_concurrency_per_org, redis_url
         )

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(default=10, ge=1, le=200)
 
     redis_url: SecretStr | None = None
+    # Byte budget of each process's in-memory search cache (used without Redis); 0 turns it off.
+    search_cache_max_bytes: int = Field(default=32 * 1024 * 1024, ge=0)
 
     # Key material for HMACs and derived secrets. Absent in development: generated into
     # ``data_dir/secret_key`` on first run. Required in production.
