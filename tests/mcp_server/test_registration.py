@@ -68,7 +68,7 @@ async def test_register_each_auth_type_answers_a_summary_without_secrets(
     assert created.status_code == 201, created.text
     answer = created.json()
     server = answer["server"]
-    assert set(answer) == {"server", "discovery_id", "next_steps"}
+    assert set(answer) == {"server", "discovery_id", "discovery", "next_steps"}
     assert server["status"] == "pending_discovery"
     assert server["name"] == body["name"]
     assert server["tags"] == ["public", "weather"]  # deduplicated and sorted

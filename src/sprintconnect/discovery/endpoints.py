@@ -19,8 +19,14 @@ from sprintconnect.discovery.schemas import (
 from sprintconnect.discovery.service import (
     DiscoveryNotFound,
     DiscoveryService,
-    DiscoveryView,
     SnapshotNotFound,
+)
+from sprintconnect.discovery.views import discovery_out
+from sprintconnect.discovery.waiting import (
+    DEFAULT_WAIT_SECONDS,
+    WaitParam,
+    WaitTimeoutParam,
+    until_finished,
 )
 from sprintconnect.errors import InvalidCursor, problem_responses
 from sprintconnect.identity.deps import CapabilitiesRead, ServersRead, ServersWrite
@@ -39,28 +45,22 @@ router = APIRouter(prefix="/api/v1", tags=["Discovery"], responses=AUTHENTICATED
 Version = Annotated[int, Path(ge=1, le=INT4_MAX)]
 
 
-def _out(view: DiscoveryView) -> DiscoveryOut:
-    d = view.discovery
-    return DiscoveryOut.model_validate(
-        {
-            **{
-                field: getattr(d, field) for field in DiscoveryOut.model_fields if hasattr(d, field)
-            },
-            "discovery_id": d.id,
-            "guidance": view.guidance,
-            "estimated_completion_at": view.estimated_completion_at,
-        }
-    )
-
-
 @router.post(
     "/servers/{server_id}/discoveries",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Discover a server's capabilities",
-    description="Queues a discovery and answers at once; follow it at "
+    description="Queues a discovery and answers at once (`202`); follow it at "
     "`GET /api/v1/discoveries/{id}`. While one is queued or running for the server, the same "
-    "request answers that one (header `X-Discovery-Reused: true`).",
-    responses=problem_responses(ServerNotFound),
+    "request answers that one (header `X-Discovery-Reused: true`). With `wait=true` the "
+    "answer waits for the discovery to finish: `200` with the finished discovery, or `202` "
+    "as without `wait` when `wait_timeout` runs out first.",
+    responses={
+        status.HTTP_200_OK: {
+            "model": DiscoveryOut,
+            "description": "With `wait=true`: the discovery has finished.",
+        },
+        **problem_responses(ServerNotFound),
+    },
 )
 async def request_discovery(
     server_id: UUID,
@@ -69,6 +69,8 @@ async def request_discovery(
     deps: ServerDeps,
     response: Response,
     body: DiscoveryRequest | None = None,
+    wait: WaitParam = False,
+    wait_timeout: WaitTimeoutParam = DEFAULT_WAIT_SECONDS,
 ) -> DiscoveryOut:
     service = DiscoveryService(session, principal, deps)
     discovery, created = await service.request(
@@ -77,7 +79,11 @@ async def request_discovery(
     response.headers["Location"] = f"/api/v1/discoveries/{discovery.id}"
     if not created:
         response.headers["X-Discovery-Reused"] = "true"
-    return _out(await service.view(discovery))
+    if wait:
+        if await until_finished(session, principal.org_id, discovery.id, wait_timeout):
+            response.status_code = status.HTTP_200_OK
+        return discovery_out(await service.get(discovery.id))  # as it is now
+    return discovery_out(await service.view(discovery))
 
 
 @router.get(
@@ -98,7 +104,7 @@ async def list_discoveries(
     views, next_cursor = await DiscoveryService(session, principal, deps).history(
         server_id, cursor=cursor, limit=limit
     )
-    return Page[DiscoveryOut](items=[_out(v) for v in views], next_cursor=next_cursor)
+    return Page[DiscoveryOut](items=[discovery_out(v) for v in views], next_cursor=next_cursor)
 
 
 @router.get(
@@ -109,7 +115,7 @@ async def list_discoveries(
 async def get_discovery(
     discovery_id: UUID, principal: ServersRead, session: DbSession, deps: ServerDeps
 ) -> DiscoveryOut:
-    return _out(await DiscoveryService(session, principal, deps).get(discovery_id))
+    return discovery_out(await DiscoveryService(session, principal, deps).get(discovery_id))
 
 
 @router.get(

@@ -4,15 +4,21 @@
 does. The relay claims pending rows and defers their jobs in one transaction of its own: a
 crash between the two cannot lose an event or run it twice from the outbox side (jobs are
 at-least-once all the same; handlers are idempotent).
+
+Relays wake at once on a new event: an INSERT into ``outbox_events`` sends a NOTIFY on
+``CHANNEL`` (trigger of migration 0012), and ``Wakeup`` LISTENs for it on a connection of its
+own. A notification is a hint only: the relay's poll still finds whatever one missed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+import psycopg
 import structlog
 from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
@@ -21,6 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sprintconnect.models import OutboxEvent
 
 log = structlog.get_logger(__name__)
+
+CHANNEL = "sc_outbox"
 
 
 @dataclass(frozen=True)
@@ -81,3 +89,56 @@ async def relay_once(sessionmaker: async_sessionmaker[AsyncSession], *, limit: i
     if rows:
         log.info("outbox.relayed", events=len(rows))
     return len(rows)
+
+
+class Wakeup:
+    """LISTEN for new outbox events on a dedicated connection; ``wait`` until one or a timeout.
+
+    The connection is not one of the request pool's: it stays open as long as the relay runs.
+    When it drops (a restart of the database, ``pg_terminate_backend``), ``run`` logs once,
+    reconnects with a growing pause, and signals a wake-up so that the relay looks for events
+    sent while nobody listened.
+    """
+
+    def __init__(self, conninfo: str, *, retry_seconds: float = 1.0) -> None:
+        self._conninfo = conninfo
+        self._retry_seconds = retry_seconds
+        self._event = asyncio.Event()
+        self.listening = asyncio.Event()  # set while a LISTEN is in place (tests wait on it)
+
+    async def wait(self, seconds: float) -> bool:
+        """True when woken by a notification (or a reconnect), False when ``seconds`` ran out."""
+        try:
+            await asyncio.wait_for(self._event.wait(), seconds)
+        except TimeoutError:
+            return False
+        finally:
+            self._event.clear()
+        return True
+
+    async def run(self) -> None:
+        lost = False
+        pause = self._retry_seconds
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(
+                    self._conninfo, autocommit=True
+                ) as conn:
+                    await conn.execute(f"LISTEN {CHANNEL}")
+                    self.listening.set()
+                    if lost:
+                        log.info("outbox.listen_restored")
+                        lost = False
+                    pause = self._retry_seconds
+                    self._event.set()  # events may have come while nobody listened
+                    async for _ in conn.notifies():
+                        self._event.set()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.listening.clear()
+                if not lost:  # once per outage, not once per attempt
+                    log.warning("outbox.listen_lost", error=type(exc).__name__)
+                    lost = True
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 30.0)

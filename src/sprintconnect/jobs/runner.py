@@ -13,20 +13,24 @@ import procrastinate
 import structlog
 
 from sprintconnect.jobs import context
-from sprintconnect.jobs.app import build_job_app
+from sprintconnect.jobs.app import build_job_app, conninfo
 from sprintconnect.jobs.context import TaskServices
 from sprintconnect.jobs.failures import WORKER_MIDDLEWARE
-from sprintconnect.jobs.outbox import relay_once
+from sprintconnect.jobs.outbox import Wakeup, relay_once
 
 log = structlog.get_logger(__name__)
 
 
 class JobRunner:
+    # How often the procrastinate worker looks for jobs when no NOTIFY woke it (its default).
+    job_poll_seconds: float = 5.0
+
     def __init__(self, services: TaskServices) -> None:
         self.services = services
         settings = services.runtime.settings
         self.settings = settings
         self.app: procrastinate.App = build_job_app(services.runtime.db)
+        self.wakeup = Wakeup(conninfo(services.runtime.db))
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
@@ -34,6 +38,7 @@ class JobRunner:
         await self.app.open_async()
         self._tasks = [
             asyncio.create_task(self._worker(), name="procrastinate-worker"),
+            asyncio.create_task(self.wakeup.run(), name="outbox-listen"),
             asyncio.create_task(self._relay(), name="outbox-relay"),
             asyncio.create_task(self._recover_stalled(), name="stalled-jobs"),
         ]
@@ -58,6 +63,10 @@ class JobRunner:
             delete_jobs="never",
             shutdown_graceful_timeout=10,
             worker_middleware=WORKER_MIDDLEWARE,  # keeps each failure's text on the job
+            # Deferring a job NOTIFYs its queue (procrastinate's trigger); the worker LISTENs
+            # on a connection of its own and polls every ``fetch_job_polling_interval`` too.
+            listen_notify=True,
+            fetch_job_polling_interval=self.job_poll_seconds,
         )
 
     async def _relay(self) -> None:
@@ -68,8 +77,8 @@ class JobRunner:
             except Exception:  # keep relaying; the next round retries what was not committed
                 log.exception("outbox.relay_failed")
                 moved = 0
-            if not moved:
-                await asyncio.sleep(self.settings.outbox_poll_seconds)
+            if not moved:  # woken by a new event's NOTIFY, or the poll as the fallback
+                await self.wakeup.wait(self.settings.outbox_poll_seconds)
 
     async def _recover_stalled(self) -> None:
         """Jobs whose worker stopped heartbeating (killed, host lost) run again elsewhere."""

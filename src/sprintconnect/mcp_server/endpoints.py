@@ -8,7 +8,14 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response, status
 
 from sprintconnect.db.session import DbSession, release_connection
-from sprintconnect.discovery.service import queue_discovery
+from sprintconnect.discovery.service import DiscoveryService, queue_discovery
+from sprintconnect.discovery.views import discovery_out
+from sprintconnect.discovery.waiting import (
+    DEFAULT_WAIT_SECONDS,
+    WaitParam,
+    WaitTimeoutParam,
+    until_finished,
+)
 from sprintconnect.egress import EgressDenied, EgressRateLimited
 from sprintconnect.errors import InvalidCursor, problem_responses
 from sprintconnect.identity.deps import ServersRead, ServersWrite
@@ -48,13 +55,27 @@ router = APIRouter(prefix="/api/v1/servers", tags=["MCP servers"], responses=AUT
     summary="Register an MCP server",
     description="Everything is validated before anything is stored: the URL against the egress "
     "policy (no connection is made), names unique per environment, credentials well formed. "
-    "Credentials are write-only: answers say which kind is set, never the values.",
-    responses=problem_responses(
-        EgressDenied, EgressRateLimited, ServerNameTaken, ServerQuotaExceeded
-    ),
+    "Credentials are write-only: answers say which kind is set, never the values. With "
+    "`wait=true` and `auto_discover`, the answer waits for the first discovery to finish "
+    "(`discovery` in the answer); if `wait_timeout` runs out first the answer is `202`, with "
+    "the server registered and the discovery still running (`Location` names it).",
+    responses={
+        status.HTTP_202_ACCEPTED: {
+            "model": ServerRegistered,
+            "description": "With `wait=true`: registered; the discovery had not finished when "
+            "`wait_timeout` ran out.",
+        },
+        **problem_responses(EgressDenied, EgressRateLimited, ServerNameTaken, ServerQuotaExceeded),
+    },
 )
 async def register_server(
-    body: ServerCreate, principal: ServersWrite, session: DbSession, deps: ServerDeps
+    body: ServerCreate,
+    principal: ServersWrite,
+    session: DbSession,
+    deps: ServerDeps,
+    response: Response,
+    wait: WaitParam = False,
+    wait_timeout: WaitTimeoutParam = DEFAULT_WAIT_SECONDS,
 ) -> ServerRegistered:
     server = await McpServerService(session, principal, deps).register(body)
     steps = [
@@ -70,6 +91,28 @@ async def register_server(
             actor=principal.actor,
         )
         discovery_id = discovery.id
+        if wait:
+            finished = await until_finished(session, principal.org_id, discovery.id, wait_timeout)
+            server_id = server.id
+            session.expire(server)  # its status may have changed with the discovery
+            server = await McpServerService(session, principal, deps).get(server_id)
+            shown = discovery_out(
+                await DiscoveryService(session, principal, deps).get(discovery.id)
+            )
+            if finished:
+                steps.append(f"See the capabilities: GET /api/v1/servers/{server.id}/capabilities")
+            else:
+                response.status_code = status.HTTP_202_ACCEPTED
+                response.headers["Location"] = f"/api/v1/discoveries/{discovery.id}"
+                steps.append(
+                    f"Capability discovery is still running: GET /api/v1/discoveries/{discovery.id}"
+                )
+            return ServerRegistered(
+                server=server_out(server),
+                discovery_id=discovery_id,
+                discovery=shown,
+                next_steps=steps,
+            )
         steps.append(f"Capability discovery is queued: GET /api/v1/discoveries/{discovery.id}")
     else:
         steps.append(f"Start capability discovery: POST /api/v1/servers/{server.id}/discoveries")

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from sprintconnect.discovery.schemas import DiscoveryOut
 from sprintconnect.kit.text import has_control_chars
 from sprintconnect.mcp_server.auth_schemas import AuthSettings, AuthSummary, NoAuth
 
@@ -132,6 +133,11 @@ class ServerRegistered(BaseModel):
     discovery_id: UUID | None = Field(
         description="The discovery that registration queued (`auto_discover`); null when none "
         "was. Follow it at `GET /api/v1/discoveries/{discovery_id}`."
+    )
+    discovery: DiscoveryOut | None = Field(
+        default=None,
+        description="With `wait=true`: the discovery as it was when the answer was made "
+        "(finished, unless the answer is `202`). Null otherwise.",
     )
     next_steps: list[str]
 
