@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
+import procrastinate
 import pytest
+from procrastinate import PsycopgConnector
 from sqlalchemy import text
 
 from sprintconnect.api_key.service import ApiKeyService
 from sprintconnect.app import create_app
 from sprintconnect.db import migrate
 from sprintconnect.identity.principal import Actor
+from sprintconnect.jobs.app import NAMESPACE, conninfo
 from sprintconnect.organization.service import bootstrap
 from sprintconnect.runtime import Runtime, build_runtime
 from tests import services
@@ -101,3 +107,36 @@ async def isolated(pg_admin: str, scratch: Path) -> AsyncIterator[Isolated]:
     finally:
         await runtime.db.dispose()
         services.drop_database(pg_admin, url)
+
+
+@contextlib.asynccontextmanager
+async def running_worker(
+    runtime: Runtime, tasks: procrastinate.Blueprint, queue: str, **worker_options: Any
+) -> AsyncIterator[procrastinate.App]:
+    """An app with the test's tasks and a worker on ``queue``; its jobs are deleted after."""
+    app = procrastinate.App(
+        connector=PsycopgConnector(conninfo=conninfo(runtime.db), min_size=1, max_size=2)
+    )
+    app.add_tasks_from(tasks, namespace=NAMESPACE)
+    await app.open_async()
+    worker = asyncio.create_task(
+        app.run_worker_async(
+            queues=[queue],
+            install_signal_handlers=False,
+            fetch_job_polling_interval=0.2,
+            delete_jobs="never",
+            shutdown_graceful_timeout=5,
+            **worker_options,
+        )
+    )
+    try:
+        yield app
+    finally:
+        worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await worker
+        async with runtime.db.sessionmaker() as session, session.begin():
+            await session.execute(
+                text("DELETE FROM procrastinate_jobs WHERE queue_name = :q"), {"q": queue}
+            )
+        await app.close_async()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -11,15 +10,13 @@ from typing import Any
 import httpx
 import procrastinate
 import pytest
-from procrastinate import PsycopgConnector
 from prometheus_client import REGISTRY
-from sqlalchemy import text
 
-from sprintconnect.jobs.app import NAMESPACE, conninfo
+from sprintconnect.jobs.app import NAMESPACE
 from sprintconnect.jobs.retry import JitteredBackoff
 from sprintconnect.runtime import Runtime
 from tests.conftest import Tenant, TenantFactory, assert_problem
-from tests.jobs.conftest import issue_key
+from tests.jobs.conftest import issue_key, running_worker
 
 QUEUE = "sc-tests-dead-letter"
 TASK = f"{NAMESPACE}:tests.flaky"
@@ -45,31 +42,8 @@ async def flaky(marker: str, secret_token: str | None = None) -> None:
 @pytest.fixture(scope="module")
 async def job_app(runtime: Runtime) -> AsyncIterator[procrastinate.App]:
     """An app built as jobs/app.py builds it, with the test task, and a worker on its queue."""
-    app = procrastinate.App(
-        connector=PsycopgConnector(conninfo=conninfo(runtime.db), min_size=1, max_size=2)
-    )
-    app.add_tasks_from(flaky_tasks, namespace=NAMESPACE)
-    await app.open_async()
-    worker = asyncio.create_task(
-        app.run_worker_async(
-            queues=[QUEUE],
-            install_signal_handlers=False,
-            fetch_job_polling_interval=0.2,
-            delete_jobs="never",
-            shutdown_graceful_timeout=5,
-        )
-    )
-    try:
+    async with running_worker(runtime, flaky_tasks, QUEUE) as app:
         yield app
-    finally:
-        worker.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await worker
-        async with runtime.db.sessionmaker() as session, session.begin():
-            await session.execute(
-                text("DELETE FROM procrastinate_jobs WHERE queue_name = :q"), {"q": QUEUE}
-            )
-        await app.close_async()
 
 
 async def defer(app: procrastinate.App, *, failing: bool, **extra: Any) -> tuple[str, int]:

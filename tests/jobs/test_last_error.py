@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 
 import httpx
 import procrastinate
 import pytest
-from procrastinate import PsycopgConnector
-from sqlalchemy import text
 
-from sprintconnect.jobs.app import NAMESPACE, conninfo
+from sprintconnect.jobs.app import NAMESPACE
 from sprintconnect.jobs.failures import MAX_ERROR, WORKER_MIDDLEWARE, error_text
 from sprintconnect.jobs.retry import JitteredBackoff
 from sprintconnect.runtime import Runtime
 from tests.conftest import Tenant
+from tests.jobs.conftest import running_worker
 from tests.jobs.test_dead_letter import ADMIN, wait_state
 
 QUEUE = "sc-tests-last-error"
@@ -39,32 +36,10 @@ async def leaky(attempt_note: str) -> None:
 @pytest.fixture(scope="module")
 async def job_app(runtime: Runtime) -> AsyncIterator[procrastinate.App]:
     """A worker run as ``JobRunner`` runs it: with the failure-recording middleware."""
-    app = procrastinate.App(
-        connector=PsycopgConnector(conninfo=conninfo(runtime.db), min_size=1, max_size=2)
-    )
-    app.add_tasks_from(leaky_tasks, namespace=NAMESPACE)
-    await app.open_async()
-    worker = asyncio.create_task(
-        app.run_worker_async(
-            queues=[QUEUE],
-            install_signal_handlers=False,
-            fetch_job_polling_interval=0.2,
-            delete_jobs="never",
-            shutdown_graceful_timeout=5,
-            worker_middleware=WORKER_MIDDLEWARE,
-        )
-    )
-    try:
+    async with running_worker(
+        runtime, leaky_tasks, QUEUE, worker_middleware=WORKER_MIDDLEWARE
+    ) as app:
         yield app
-    finally:
-        worker.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await worker
-        async with runtime.db.sessionmaker() as session, session.begin():
-            await session.execute(
-                text("DELETE FROM procrastinate_jobs WHERE queue_name = :q"), {"q": QUEUE}
-            )
-        await app.close_async()
 
 
 async def test_a_dead_jobs_last_error_is_shown_redacted_and_capped(
