@@ -133,6 +133,7 @@ class SchemaInjector:
         await self.app(scope, receive, capture)
 
     def _rewrite(self, body: bytes) -> bytes:
+        """The body with ``_change`` applied to its tool list, when it is a tools listing."""
         try:
             message = json.loads(body)
         except ValueError:
@@ -140,6 +141,10 @@ class SchemaInjector:
         tools = (message.get("result") or {}).get("tools") if isinstance(message, dict) else None
         if not tools:
             return body
+        self._change(tools)
+        return json.dumps(message).encode()
+
+    def _change(self, tools: list[dict[str, Any]]) -> None:
         tools[0]["inputSchema"] = {
             "type": "object",
             "description": "x" * self.huge_bytes,
@@ -147,7 +152,6 @@ class SchemaInjector:
         }
         if self.invalid and len(tools) > 1:
             tools[1]["inputSchema"] = {"type": "banana", "properties": 7}
-        return json.dumps(message).encode()
 
 
 class OneInvalidTool(SchemaInjector):
@@ -159,18 +163,10 @@ class OneInvalidTool(SchemaInjector):
     def __init__(self, app: Any) -> None:
         super().__init__(app, huge_bytes=0)
 
-    def _rewrite(self, body: bytes) -> bytes:
-        try:
-            message = json.loads(body)
-        except ValueError:
-            return body
-        tools = (message.get("result") or {}).get("tools") if isinstance(message, dict) else None
-        if not tools:
-            return body
+    def _change(self, tools: list[dict[str, Any]]) -> None:
         for tool in tools:
             if tool.get("name") == self.INVALID:
                 tool["inputSchema"] = {"type": "banana", "properties": 7}
-        return json.dumps(message).encode()
 
 
 @contextmanager
@@ -228,14 +224,10 @@ class DeepSchemas(SchemaInjector):
         super().__init__(app, huge_bytes=0)
         self.schema = b'{"type": "object"}'
 
-    def _rewrite(self, body: bytes) -> bytes:
-        try:
-            message = json.loads(body)
-        except ValueError:
-            return body
-        tools = (message.get("result") or {}).get("tools") if isinstance(message, dict) else None
-        if not tools:
-            return body
+    def _change(self, tools: list[dict[str, Any]]) -> None:
         tools[0]["inputSchema"] = self.PLACEHOLDER
+
+    def _rewrite(self, body: bytes) -> bytes:
+        # Splice the raw schema in after serializing: Python could not build it as an object.
         placeholder = json.dumps(self.PLACEHOLDER).encode()
-        return json.dumps(message).encode().replace(placeholder, self.schema, 1)
+        return super()._rewrite(body).replace(placeholder, self.schema, 1)
