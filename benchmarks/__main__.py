@@ -13,6 +13,8 @@ BENCHMARKS = {
     "authz": ("benchmarks.authz_decision", "one Cedar decision and a batch of 100 vs always-allow"),
     "discovery": ("benchmarks.discovery", "discovering real MCP servers vs the bare SDK client"),
     "search": ("benchmarks.search", "capability search over HTTP vs the bare endpoint"),
+    "request": ("benchmarks.request_cost", "GET /api/v1/me vs a minimal app doing one SELECT"),
+    "visible": ("benchmarks.visible", "register to tools visible vs a bare SDK client's listing"),
 }
 
 

@@ -44,8 +44,14 @@ Before the loaded rows, ``--unloaded`` (300) cold requests per scenario at concu
 the service time without queueing (at concurrency 32 on a saturated box, latency is mostly the
 wait for a core: about concurrency / throughput).
 
-Afterwards, ``EXPLAIN (ANALYZE, BUFFERS)`` of the exact, multi and fuzzy statements as the
-application role (row-level security on) for one organization; the fuzzy plan is printed.
+Memory: the app process's RSS before and after the search load, and the bytes its in-process
+search cache holds at the end (its ``sprintconnect_search_cache_bytes`` gauge, read from
+``/metrics``) against its budget (``SPRINTCONNECT_SEARCH_CACHE_MAX_BYTES``).
+
+Afterwards, ``EXPLAIN (ANALYZE, BUFFERS)`` of the exact, multi, words, fuzzy and fuzzy-typo
+statements as the application role (row-level security on) for one organization: a timing line
+for each, and the whole plans of the three modes (exact, words, fuzzy); ``--explain-all`` prints
+every plan.
 
 Run: ``python -m benchmarks search [--requests N --concurrency C --keep --reuse NAME]``;
 smaller datasets with ``--orgs``, ``--servers-per-org``.
@@ -208,6 +214,16 @@ def app_process(
         if child.is_alive():
             child.kill()
             child.join()
+
+
+def _cache_bytes(base_url: str) -> float | None:
+    """What the app's in-process search cache holds, from its gauge on ``/metrics``."""
+    try:
+        answer = httpx.get(base_url + "/metrics", timeout=10, trust_env=False)
+    except httpx.HTTPError:
+        return None
+    found = re.search(r"^sprintconnect_search_cache_bytes ([0-9.e+]+)$", answer.text, re.M)
+    return float(found.group(1)) if answer.is_success and found else None
 
 
 def _rss_mib(pid: int) -> float:
@@ -590,7 +606,7 @@ def explain(data: Dataset, samples: list[Sampled], verbose: bool) -> None:
 
     staging = next(s for s in samples if s.environment == "staging" and s.tags)
     settings = bench_settings(data.url, Path(tempfile.gettempdir()))
-    base = {"org": staging.org_id, "status": None, "kind": "tool"}
+    base = {"org": staging.org_id, "status": None, "health": None, "kind": "tool"}
     statements: list[tuple[str, Any, dict[str, Any]]] = [
         (
             "exact",
@@ -627,6 +643,7 @@ def explain(data: Dataset, samples: list[Sampled], verbose: bool) -> None:
                     "environment": "production",
                     "tags": [],
                     "terms": [word],
+                    "patterns": [repository.similarity_prefilter(word, service.FUZZY_THRESHOLD)],
                     "threshold": service.FUZZY_THRESHOLD,
                     "max_hits": service.MAX_HITS,
                 },
@@ -651,7 +668,7 @@ def explain(data: Dataset, samples: list[Sampled], verbose: bool) -> None:
                     line.strip() for line in plan if line.startswith(("Planning Time", "Execution"))
                 )
                 print(f"  EXPLAIN {label:<10} {summary}")
-                if label in ("words", "fuzzy") or verbose:
+                if label in ("exact", "words", "fuzzy") or verbose:
                     for line in plan:
                         print(f"      {line}")
             conn.rollback()
@@ -730,11 +747,13 @@ def main(argv: list[str] | None = None) -> None:
             print(f"  app process RSS before the search load: {before:.1f} MiB", flush=True)
             ok = runner.run(run(args, data, app, samples))
             after = _rss_mib(app.pid)
+            held = _cache_bytes(app.base_url)
             budget = bench_settings(data.url, Path(folder), **overrides).search_cache_max_bytes
+            holds = f"holds {held / (1024 * 1024):.2f} MiB of its " if held is not None else ""
             print(
                 f"  app process RSS after the search load: {after:.1f} MiB "
-                f"({after - before:+.1f} MiB; in-process search cache budget "
-                f"{budget / (1024 * 1024):.1f} MiB)",
+                f"({after - before:+.1f} MiB); the in-process search cache {holds}"
+                f"{budget / (1024 * 1024):.1f} MiB budget",
                 flush=True,
             )
         explain(data, samples, args.explain_all)

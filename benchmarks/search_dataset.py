@@ -13,7 +13,9 @@ with everyone else's, as a long-lived platform stores them). Each server has a b
 (email + calendar, help desk + chat, ...); its tools are ``verb_noun`` names of those domains
 (``get_current_weather``, ``list_calendar_events``, ``send_email``, ``create_ticket``,
 ``search_documents``) with one- or two-sentence descriptions and small input schemas. Names
-repeat across servers and organizations, as real MCP servers share tools.
+repeat across servers and organizations, as real MCP servers share tools. Each server has its
+health row (status ``unknown``, as before a first check, due within its interval), which the
+app reads with every server it shows.
 
 The scratch database is created on PostgreSQL at 127.0.0.1:5432 (superuser ``postgres``), or
 in an embedded server when that does not answer, migrated with ``sprintconnect.db.migrate``,
@@ -706,7 +708,12 @@ def load(conninfo: str, shape: Shape, keyring: KeyRing) -> None:
     progress(f"organizations, admin users, memberships, role assignments, API keys: {shape.orgs}")
 
     with psycopg.connect(conninfo, autocommit=True) as conn:
-        indexes = _secondary_indexes(conn, BULK_TABLES)
+        # Each server's health row (schedule and status), which a trigger adds on insert; the
+        # loading sessions fire no triggers, so the load writes the rows itself.
+        found = conn.execute("SELECT to_regclass('server_health') IS NOT NULL").fetchone()
+        health = bool(found and found[0])
+        bulk = BULK_TABLES + (["server_health"] if health else [])
+        indexes = _secondary_indexes(conn, bulk)
         for name, _ in indexes:
             conn.execute(f'DROP INDEX "{name}"')
     progress(f"dropped {len(indexes)} secondary indexes for the load")
@@ -720,7 +727,7 @@ def load(conninfo: str, shape: Shape, keyring: KeyRing) -> None:
         conninfo,
         {
             "mcp_servers": "id, org_id, name, description, url, transport, environment, tags, "
-            "status, auth_type, auth_config, health_check_interval_seconds, auto_discover, "
+            "status, auth_type, auth_config, auto_discover, "
             "created_by_user_id, created_at, updated_at, current_snapshot_version, "
             "last_discovered_at",
             "capability_snapshots": "id, org_id, server_id, version, digest, protocol_version, "
@@ -729,7 +736,12 @@ def load(conninfo: str, shape: Shape, keyring: KeyRing) -> None:
             "description, body, digest",
             "server_capabilities": "id, org_id, server_id, item_id, snapshot_version, kind, "
             "name, description",
-        },
+        }
+        | (
+            {"server_health": "server_id, org_id, interval_seconds, next_check_at"}
+            if health
+            else {}
+        ),
     )
     span = timedelta(days=400).total_seconds()
     caps_json = _esc(json.dumps({"tools": {"listChanged": True}}))
@@ -770,13 +782,17 @@ def load(conninfo: str, shape: Shape, keyring: KeyRing) -> None:
         discovered = _ts(created + timedelta(minutes=rng.randint(1, 600)))
         version = f"1.{rng.randint(0, 9)}.{rng.randint(0, 20)}"
         area = (primary.area + (f" and {second.area}" if second else "")).replace("the ", "")
+        interval = rng.choice((30, 60, 60, 300))
         streams.add(
             "mcp_servers",
             f"{server_id}\t{org_id}\t{name}\tTools for {area}.\t"
             f"https://{name}.{slug}.example.com/mcp\tstreamable_http\t{environment}\t"
-            f"{{{','.join(tags)}}}\tactive\tnone\t{{}}\t{rng.choice((30, 60, 60, 300))}\tt\t"
+            f"{{{','.join(tags)}}}\tactive\tnone\t{{}}\tt\t"
             f"{user_id}\t{_ts(created)}\t{discovered}\t1\t{discovered}\n",
         )
+        if health:
+            due = _ts(now + timedelta(seconds=interval * (i % 97) / 97))
+            streams.add("server_health", f"{server_id}\t{org_id}\t{interval}\t{due}\n")
         info = {"name": name, "version": version}
         listed = sorted(("tool", r.name, r.digest) for r in rows)
         capabilities = {"tools": {"listChanged": True}}
@@ -807,8 +823,7 @@ def load(conninfo: str, shape: Shape, keyring: KeyRing) -> None:
             )
     streams.close()
     progress(
-        "committed: "
-        + ", ".join(f"{t} {c:,}" for t, c in streams.counts.items() if t in BULK_TABLES)
+        "committed: " + ", ".join(f"{t} {c:,}" for t, c in streams.counts.items() if t in bulk)
     )
 
     with psycopg.connect(conninfo, autocommit=True) as conn:
@@ -819,7 +834,7 @@ def load(conninfo: str, shape: Shape, keyring: KeyRing) -> None:
             progress(f"index {name} rebuilt ({time.perf_counter() - started:.1f}s)")
         for table in ("organizations", "users", "memberships", "role_assignments", "api_keys"):
             conn.execute(f"ANALYZE {table}")
-        for table in BULK_TABLES:
+        for table in bulk:
             conn.execute(f"VACUUM (ANALYZE) {table}")
         progress("VACUUM (ANALYZE) done")
 

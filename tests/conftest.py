@@ -86,6 +86,9 @@ def make_settings(database_url: str | None, data_dir: Path, **extra: Any) -> Set
         "auth_failure_rate_limit": "100000/minute",
         "log_format": "console",
         "inprocess_worker": False,
+        # Workers of other tests would check every registered server; tests that want the
+        # health scheduler turn it on.
+        "health_scheduler": False,
     }
     return Settings(
         database_url=database_url,

@@ -16,7 +16,9 @@ from sprintconnect.catalog.endpoints import router as catalog_router
 from sprintconnect.config import Settings
 from sprintconnect.discovery.endpoints import router as discovery_router
 from sprintconnect.handlers import install_error_handlers
+from sprintconnect.health.endpoints import router as health_router
 from sprintconnect.idempotency import IdempotencyMiddleware
+from sprintconnect.identity.cache import PrincipalCache
 from sprintconnect.identity.endpoints import router as identity_router
 from sprintconnect.identity.ratelimit import AuthenticationThrottled, OrgRateLimited, RateLimiter
 from sprintconnect.jobs.context import TaskServices
@@ -32,6 +34,7 @@ from sprintconnect.middleware import (
     InputHygieneMiddleware,
     RequestContextMiddleware,
 )
+from sprintconnect.notification.endpoints import router as notification_router
 from sprintconnect.ops.docs import install_docs
 from sprintconnect.ops.endpoints import router as ops_router
 from sprintconnect.ops.ports import MetricsPortMiddleware
@@ -81,6 +84,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         app.state.failure_audit_limiter = RateLimiter(
             FAILURE_AUDIT_LIMIT, redis_url, namespace="auth-failure-audit"
         )
+        app.state.principal_cache = PrincipalCache(settings.api_key_cache_seconds)
         app.state.authorizer = build_authorizer(settings)
         app.state.secret_store = build_secret_store(rt)
         app.state.token_cache = TokenCache()
@@ -133,9 +137,11 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(policy_router)
     app.include_router(server_router)
     app.include_router(discovery_router)
+    app.include_router(health_router)
     app.include_router(catalog_router)
     app.include_router(organization_router)
     app.include_router(jobs_router)
+    app.include_router(notification_router)
     # Innermost of ours: it sees bodies after the size limit, inside the request context.
     app.add_middleware(IdempotencyMiddleware)
     # Refuses what no route may receive (NUL, deep JSON, huge headers) before anything parses it.

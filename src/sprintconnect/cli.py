@@ -439,6 +439,41 @@ def set_server_quota(
     typer.echo(json.dumps(_run_db(settings, work), indent=2))
 
 
+@admin_app.command("set-health-min-interval")
+def set_health_min_interval(
+    org: Annotated[str, typer.Option("--org", help="Organization id, slug or name.")],
+    seconds: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=86400, help="Shortest health check interval; omit for the default."
+        ),
+    ] = None,
+) -> None:
+    """Set the shortest health check interval an organization's servers may have (a quota)."""
+    from sprintconnect.identity.principal import Actor
+    from sprintconnect.organization.service import resolve_organization, update_settings
+
+    settings = _settings()
+
+    async def work(runtime: Runtime) -> dict[str, Any]:
+        async with runtime.db.sessionmaker() as session, session.begin():
+            organization = await resolve_organization(session, org)
+            await update_settings(
+                session,
+                organization,
+                {"health_min_interval_seconds": seconds},
+                actor=Actor("system", "cli"),
+            )
+            effective = seconds if seconds is not None else settings.health_min_interval_seconds
+            return {
+                "organization_id": str(organization.id),
+                "health_min_interval_seconds": seconds,
+                "effective_seconds": effective,
+            }
+
+    typer.echo(json.dumps(_run_db(settings, work), indent=2))
+
+
 def main() -> None:
     app()
     sys.exit(0)

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     # requests from there answer 429 before any key is checked (empty: off).
     auth_failure_rate_limit: str = "30/minute"
     api_key_last_used_debounce_seconds: int = Field(default=60, ge=0)
+    # A verified key (and its owner's roles) is reused for this long in one process; changes
+    # made through this process apply at once, others within this bound (0: off).
+    api_key_cache_seconds: float = Field(default=5.0, ge=0, le=300)
 
     # Background jobs. The in-process worker lets one `serve` process do everything.
     inprocess_worker: bool = True
@@ -72,6 +75,18 @@ class Settings(BaseSettings):
     # Outbound operations (connection checks) that one organization's requests may run at once.
     outbound_concurrency_per_org: int = Field(default=4, ge=1, le=1000)
     default_server_quota: int = Field(default=1000, ge=0, le=1_000_000)
+    # Health monitoring: the shortest check interval an organization may set unless its own
+    # quota says otherwise; a whole check's deadline; checks one worker runs at once; whether
+    # this process runs the health scheduler at all.
+    health_min_interval_seconds: int = Field(default=60, ge=1, le=86400)
+    health_check_timeout_seconds: float = Field(default=10.0, gt=0, le=600)
+    health_concurrency: int = Field(default=32, ge=1, le=10_000)
+    health_scheduler: bool = True
+    health_batch_size: int = Field(default=100, ge=1, le=10_000)
+    # How long raw check results and hourly rollups are kept (history answers from rollups, so
+    # its longest range is the rollup window); older rows are pruned by a periodic job.
+    health_raw_retention_days: int = Field(default=7, ge=1, le=3650)
+    health_rollup_retention_days: int = Field(default=400, ge=1, le=3650)
 
     egress_allow_loopback: bool = False
     egress_allow_private_cidrs: list[str] = Field(default_factory=list)
@@ -118,6 +133,19 @@ class Settings(BaseSettings):
     # Bounds each whole secret-store call to Vault, not only each socket operation.
     vault_timeout_seconds: int = Field(default=10, ge=1, le=300)
     vault_ca_bundle: Path | None = None
+
+    # Notifications by email: the operator's SMTP server (unset: email notices are recorded as
+    # failed, "not configured"). ``smtp_tls``: none, starttls (upgrade after connecting) or tls
+    # (implicit TLS, usually port 465). The password is never logged or shown.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_tls: Literal["none", "starttls", "tls"] = "starttls"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_sender: str = Field(default="sprintconnect@localhost", min_length=3, max_length=320)
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    # Attempts of one notification delivery (email, Slack, webhook) before it is ``failed``.
+    notification_max_attempts: int = Field(default=6, ge=1, le=50)
 
     @field_validator("egress_allow_private_cidrs")
     @classmethod

@@ -62,11 +62,13 @@ class RequestContextMiddleware:
         scope.setdefault("state", {})["request_id"] = request_id
         status = 500
         started = time.perf_counter()
+        started_response = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started_response
             if message["type"] == "http.response.start":
                 status = message["status"]
+                started_response = True
                 headers = [
                     (k, v) for k, v in message.get("headers", []) if k.lower() != REQUEST_ID_HEADER
                 ]
@@ -83,16 +85,8 @@ class RequestContextMiddleware:
                 user_agent=_header(scope, b"user-agent"),
             )
         )
-        started_response = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started_response
-            if message["type"] == "http.response.start":
-                started_response = True
-            await send_with_id(message)
-
         try:
-            await self.app(scope, receive, tracking_send)
+            await self.app(scope, receive, send_with_id)
         except Exception:
             log.exception("http.unhandled_error", method=scope["method"], path=scope["path"])
             if started_response:

@@ -81,6 +81,11 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "instance": "/api/v1/api-keys",
         "missing_scopes": ["servers:write"],
     },
+    "member-key-required": {
+        "detail": "Notification preferences belong to a member; this is a service key. Use a "
+        "key that a member created.",
+        "instance": "/api/v1/me/notification-preferences",
+    },
     "key-owner-required": {
         "detail": "Service keys cannot create API keys; use a member's key.",
         "instance": "/api/v1/api-keys",
@@ -250,6 +255,13 @@ EXAMPLES: dict[str, dict[str, Any]] = {
                 "type": "value_error",
             }
         ],
+    },
+    "health-interval-below-minimum": {
+        "detail": "The check interval must be at least 60 seconds (the organization's minimum); "
+        "30 was given.",
+        "instance": _SERVER,
+        "minimum": 60,
+        "loc": ["body", "health", "interval_seconds"],
     },
     "invalid-cursor": {
         "detail": "Use the next_cursor value from a previous page, unchanged.",

@@ -36,6 +36,10 @@ async def make_super_admin(runtime: Runtime, user_id: uuid.UUID) -> None:
         await session.execute(
             text("UPDATE users SET is_super_admin = true WHERE id = :id"), {"id": user_id}
         )
+    # Another process's change reaches this one's key cache within its bound; do not wait.
+    from sprintconnect.identity.cache import forget_now
+
+    forget_now({"*"})
 
 
 async def issue_key(runtime: Runtime, tenant: Tenant, scopes: list[str]) -> dict[str, str]:

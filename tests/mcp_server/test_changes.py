@@ -50,7 +50,7 @@ async def test_patch_changes_only_what_is_sent(
             description="Tiles",
             tags=["geo"],
             environment="staging",
-            health_check_interval_seconds=30,
+            health_check_interval_seconds=60,
         )
     )["server"]
     response = await _patch(
@@ -89,7 +89,7 @@ async def test_patch_changes_only_what_is_sent(
         {"tags": ["Not A Slug"]},
         {"auth": {"type": "bearer"}},
         {"auth": {"type": "header", "header_name": "Host", "value": "v"}},
-        {"health_check_interval_seconds": 1},
+        {"health_check_interval_seconds": 0},
         {"transport": "grpc"},
     ],
 )

@@ -74,7 +74,9 @@ async def test_register_each_auth_type_answers_a_summary_without_secrets(
     assert server["tags"] == ["public", "weather"]  # deduplicated and sorted
     assert server["environment"] == "staging"
     assert server["transport"] == "streamable_http"
-    assert server["health_check_interval_seconds"] == 60
+    assert server["health_check_interval_seconds"] == 300  # the default: 5 minutes
+    assert server["health"]["interval_seconds"] == 300
+    assert server["health"]["status"] == "unknown"
     assert server["auto_discover"] is True
     assert server["created_by_user_id"] == str(tenant.user_id)
     assert any(
@@ -184,12 +186,12 @@ async def test_defaults_and_sse_transport(client: httpx.AsyncClient, tenant: Ten
             tenant,
             transport="sse",
             auto_discover=False,
-            health_check_interval_seconds=10,
+            health_check_interval_seconds=90,
         )
     )["server"]
     assert server["environment"] == "development"
     assert server["transport"] == "sse"
-    assert server["health_check_interval_seconds"] == 10
+    assert server["health_check_interval_seconds"] == 90
     assert server["auto_discover"] is False
     assert server["auth"]["configured"] is False
     assert server["description"] is None
@@ -228,7 +230,7 @@ INVALID_BODIES: list[tuple[str, dict[str, Any]]] = [
     ("tag leading dash", {"tags": ["-lead"]}),
     ("tag not ascii", {"tags": ["ünï"]}),
     ("tag too long", {"tags": ["t" * 64]}),
-    ("interval too short", {"health_check_interval_seconds": 5}),
+    ("interval zero", {"health_check_interval_seconds": 0}),
     ("interval too long", {"health_check_interval_seconds": 86401}),
     ("unknown field", {"owner": "someone"}),
     ("unknown auth type", {"auth": {"type": "basic", "password": LEAKY}}),

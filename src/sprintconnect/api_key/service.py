@@ -27,6 +27,7 @@ from sprintconnect.errors import (
     PermissionDenied,
     ValidationFailed,
 )
+from sprintconnect.identity.cache import forget_after_commit
 from sprintconnect.identity.principal import Actor, Principal
 from sprintconnect.identity.scopes import exceeding
 from sprintconnect.kit.clock import Clock
@@ -105,7 +106,8 @@ class ApiKeyService:
         self.clock = clock
         self.keys = ApiKeyRepository(session)
 
-    def _digest(self, plaintext: str) -> bytes:
+    def digest(self, plaintext: str) -> bytes:
+        """The HMAC of a key as stored; what the in-process key cache is keyed by."""
         return self.keyring.hmac(HMAC_PURPOSE, plaintext.encode())
 
     async def issue(
@@ -135,7 +137,7 @@ class ApiKeyService:
                 name=name,
                 description=description,
                 prefix=prefix,
-                key_hash=self._digest(plaintext),
+                key_hash=self.digest(plaintext),
                 scopes=sorted(set(scopes)),
                 expires_at=expires_at,
                 created_by_user_id=created_by_user_id,
@@ -291,7 +293,7 @@ class ApiKeyService:
         key_id, org_id = located
         await bind_tenant(self.session, org_id)
         found = await self.keys.get_with_owner_membership(org_id, key_id)
-        if found is None or not constant_time_equals(found[0].key_hash, self._digest(presented)):
+        if found is None or not constant_time_equals(found[0].key_hash, self.digest(presented)):
             return KeyFailure(
                 InvalidCredentials("The API key is not valid."), org_id, key_id, "secret_mismatch"
             )
@@ -379,6 +381,7 @@ async def _mark_revoked(
     key.revoked_at = now
     key.revoked_by_user_id = by
     await session.flush()
+    forget_after_commit(session, key.org_id)  # refused at once in this process
     await audit.record(
         session,
         audit.AuditTag.API_KEY_REVOKED,

@@ -28,6 +28,9 @@ class AuditTag(StrEnum):
     # A policy's ``audit:full`` obligation: the whole request, secrets removed.
     REQUEST_AUDITED = "org:request:audited"
     DISCOVERY_REQUESTED = "org:discovery:requested"
+    HEALTH_CHECK_RUN = "org:server_health:checked"
+    NOTIFICATION_PREFERENCES_UPDATED = "org:notification_preferences:updated"
+    ESCALATION_POLICY_UPDATED = "org:escalation_policy:updated"
     API_KEY_CREATED = "org:api_key:created"
     API_KEY_REVOKED = "org:api_key:revoked"
     API_KEY_AUTH_FAILED = "org:api_key:auth_failed"

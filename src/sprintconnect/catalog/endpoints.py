@@ -108,7 +108,14 @@ async def search_servers(
     environment: Annotated[str | None, Query(pattern=ENVIRONMENT_PATTERN)] = None,
     tags: Annotated[str | None, Query(max_length=1300)] = None,
     status: Literal["pending_discovery", "active", "discovery_failed"] | None = None,
-    health: Literal["healthy", "unhealthy", "unknown"] | None = None,
+    health: Annotated[
+        Literal["healthy", "unhealthy", "degraded", "unknown"] | None,
+        Query(
+            description="Only servers with this health status. Answers are cached for up "
+            "to 60 seconds, so a server whose status just changed may show its old status "
+            "(and match the old filter) until then."
+        ),
+    ] = None,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
 ) -> SearchPage:
@@ -117,7 +124,7 @@ async def search_servers(
         terms=_terms(capability, mode == "fuzzy"),
         kind=kind,
         match=mode,
-        filters=Filters(environment=environment, tags=_tags(tags), status=status),
+        filters=Filters(environment=environment, tags=_tags(tags), status=status, health=health),
         health=health,
         limit=limit,
         cursor=cursor,

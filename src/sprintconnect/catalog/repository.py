@@ -6,6 +6,7 @@ search reads that tenant's servers only, whatever the size of the whole platform
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,7 @@ class Filters:
     environment: str | None = None
     tags: tuple[str, ...] = ()
     status: str | None = None
+    health: str | None = None
 
 
 @dataclass(frozen=True)
@@ -34,11 +36,18 @@ class Hit:
     name: str
 
 
-_SERVER_FILTERS = """
+# A server's health status (``unknown`` until its first check), read from its health row.
+_HEALTH = (
+    "coalesce((SELECT h.status FROM server_health h "
+    "WHERE h.server_id = s.id AND h.org_id = s.org_id), 'unknown')"
+)
+
+_SERVER_FILTERS = f"""
     AND (CAST(:environment AS text) IS NULL OR s.environment = :environment)
     AND (s.tags @> CAST(:tags AS text[]))
     AND (CAST(:status AS text) IS NULL OR s.status = :status)
     AND (CAST(:kind AS text) IS NULL OR c.kind = :kind)
+    AND (CAST(:health AS text) IS NULL OR {_HEALTH} = :health)
 """
 
 _EXACT = text(
@@ -90,18 +99,27 @@ _WORDS = text(
 # Fuzzy: a term matches a name exactly (1.0), as a substring (0.9), or by trigram word
 # similarity (typos); a description that contains it counts 0.6. Similarity runs on names
 # only: on descriptions it doubled the cost of a search for little gain (measured on 2,000
-# rows/org).
+# rows/org). Word similarity is the costly part, so a name skips it when it cannot reach the
+# threshold (see ``similarity_prefilter``): its similarity then counts 0, which changes no
+# answer, since a name score under the threshold neither matches nor beats a description's 0.6.
+# The terms are MATERIALIZED so that their patterns are split once, not once per row.
 _FUZZY = text(
     f"""
-    WITH terms AS (
-        SELECT t, ord - 1 AS term FROM unnest(CAST(:terms AS text[])) WITH ORDINALITY AS u(t, ord)
+    WITH terms AS MATERIALIZED (
+        SELECT u.t, u.ord - 1 AS term, string_to_array(u.patterns, ' ') AS patterns
+        FROM unnest(CAST(:terms AS text[]), CAST(:patterns AS text[])) WITH ORDINALITY
+            AS u(t, patterns, ord)
     ), scored AS (
         SELECT c.server_id, c.item_id, c.name, terms.term,
                greatest(
                    CASE WHEN lower(c.name) = terms.t THEN 1.0
                         WHEN strpos(lower(c.name), terms.t) > 0 THEN 0.9
                         ELSE 0 END,
-                   word_similarity(terms.t, lower(c.name))
+                   CASE WHEN terms.patterns IS NULL
+                          OR octet_length(c.name) <> char_length(c.name)
+                          OR lower(c.name) LIKE ANY (terms.patterns)
+                        THEN word_similarity(terms.t, lower(c.name))
+                        ELSE 0 END
                ) AS name_score,
                CASE WHEN strpos(lower(coalesce(c.description, '')), terms.t) > 0
                     THEN 0.6 ELSE 0 END AS description_score
@@ -121,16 +139,47 @@ _FUZZY = text(
 )
 
 _BROWSE = text(
-    """
+    f"""
     SELECT s.id FROM mcp_servers s
     WHERE s.org_id = :org
       AND (CAST(:environment AS text) IS NULL OR s.environment = :environment)
       AND (s.tags @> CAST(:tags AS text[]))
       AND (CAST(:status AS text) IS NULL OR s.status = :status)
+      AND (CAST(:health AS text) IS NULL OR {_HEALTH} = :health)
     ORDER BY lower(s.name), s.id
     LIMIT :max_rows
     """
 )
+
+
+_PLAIN_WORD = re.compile(r"[a-z0-9]+")
+# pg_trgm pads a word with two spaces in front and one behind: "  w", " we" and "er " for
+# "weather". A name can share at most these three trigrams of a term without containing one of
+# the term's inner trigrams ("wea", "eat", ...) as a substring.
+_PADDED_TRIGRAMS = 3
+
+
+def similarity_prefilter(term: str, threshold: float) -> str | None:
+    """LIKE patterns (space-separated) of which a name must match one for
+    ``word_similarity(term, name)`` to reach ``threshold``; None when there is no such
+    shortcut for this term (every name is then scored).
+
+    Word similarity is at most ``shared / unique`` over the term's unique trigrams, so a name
+    that holds none of the term's inner trigrams scores at most ``3 / unique``. For a term of
+    one plain lower-case ASCII word with enough trigrams, that is below the threshold, so only
+    names that contain an inner trigram need scoring. Other terms (several words, other
+    characters, short words) are always scored. Names with multibyte characters are always
+    scored too (``octet_length <> char_length`` in the SQL): pg_trgm hashes such trigrams, and a
+    hash might equal an ASCII trigram.
+    """
+    if not _PLAIN_WORD.fullmatch(term):
+        return None
+    padded = f"  {term} "
+    unique = {padded[i : i + 3] for i in range(len(padded) - 2)}
+    if _PADDED_TRIGRAMS / len(unique) >= threshold:
+        return None
+    inner = sorted({term[i : i + 3] for i in range(len(term) - 2)})
+    return " ".join(f"%{gram}%" for gram in inner)
 
 
 def _params(org_id: UUID, filters: Filters, kind: str | None) -> dict[str, Any]:
@@ -139,6 +188,7 @@ def _params(org_id: UUID, filters: Filters, kind: str | None) -> dict[str, Any]:
         "environment": filters.environment,
         "tags": list(filters.tags),
         "status": filters.status,
+        "health": filters.health,
         "kind": kind,
     }
 
@@ -241,6 +291,7 @@ class CatalogRepository:
             {
                 **_params(org_id, filters, kind),
                 "terms": list(terms),
+                "patterns": [similarity_prefilter(t, threshold) for t in terms],
                 "threshold": threshold,
                 "max_hits": max_hits,
             },

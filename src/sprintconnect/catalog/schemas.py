@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
@@ -40,8 +41,14 @@ class MatchedCapability(BaseModel):
 
 
 class Health(BaseModel):
-    status: Literal["healthy", "unhealthy", "unknown"] = "unknown"
-    last_checked_at: str | None = None
+    """The server's health as of its last check (`unknown` before the first one)."""
+
+    status: Literal["healthy", "unhealthy", "degraded", "unknown"] = "unknown"
+    last_check_at: datetime | None = None
+    response_ms: float | None = Field(default=None, description="The last check's response time.")
+    last_checked_at: datetime | None = Field(
+        default=None, deprecated=True, description="Deprecated: `last_check_at`, the same value."
+    )
 
 
 class SearchResult(BaseModel):

@@ -41,6 +41,19 @@ MAX_CAPABILITIES_PER_TERM = 10
 CACHE_TTL_SECONDS = 60
 
 
+def search_health(server: McpServer) -> Health:
+    """What a result shows of its server's health (the health row is loaded with the server)."""
+    row = server.health
+    if row is None:
+        return Health()
+    return Health(
+        status=row.status,
+        last_check_at=row.last_check_at,
+        response_ms=row.last_response_ms,
+        last_checked_at=row.last_check_at,
+    )
+
+
 @dataclass(frozen=True)
 class Query:
     terms: tuple[str, ...]
@@ -158,8 +171,6 @@ class CatalogSearch:
             return page
         engine, candidates = await self._candidates(query)
         visible, removed = await self._apply_policy(candidates)
-        if query.health not in (None, "unknown"):
-            visible = []  # no server has health data yet: every one is "unknown"
         if query.match != "exact":
             visible.sort(key=lambda c: (-c.score, c.server.name.lower(), str(c.server.id)))
         else:
@@ -312,7 +323,7 @@ class CatalogSearch:
                     server=server_out(c.server),
                     score=c.score,
                     capabilities=matched,
-                    health=Health(),
+                    health=search_health(c.server),
                 )
             )
         return results

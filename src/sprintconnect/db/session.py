@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
+from uuid import UUID
 
 from fastapi import Depends, Request
+from psycopg import AsyncConnection
+from psycopg.pq import TransactionStatus
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from sprintconnect.db.tenancy import TENANT_SETTING, bind_tenant
 from sprintconnect.runtime import Runtime
 
 
@@ -25,6 +29,26 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             raise
         else:
             await session.commit()
+
+
+async def begin_bound(session: AsyncSession, org_id: UUID) -> None:
+    """``bind_tenant`` as the session's first statement, sent with its ``BEGIN`` at once.
+
+    psycopg opens a transaction with a ``BEGIN`` of its own round trip before the first
+    statement; in a pipeline both go out together and one round trip does. The binding is the
+    same ``SET LOCAL`` (``set_config(..., true)``). Anywhere but at the start of a transaction,
+    it is ``bind_tenant`` itself.
+    """
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver: Any = raw.driver_connection
+    if not isinstance(driver, AsyncConnection) or (
+        driver.info.transaction_status != TransactionStatus.IDLE
+    ):
+        await bind_tenant(session, org_id)
+        return
+    async with driver.pipeline():
+        await driver.execute("SELECT set_config(%s, %s, true)", (TENANT_SETTING, str(org_id)))
 
 
 async def release_connection(session: AsyncSession) -> None:

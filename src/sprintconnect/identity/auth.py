@@ -14,21 +14,24 @@ from sprintconnect.api_key.service import KEY_PATTERN, ApiKeyService, KeyFailure
 from sprintconnect.authz.access import effective_permissions, time_context
 from sprintconnect.authz.repository import AccessRepository
 from sprintconnect.authz.service import authorize, collection
-from sprintconnect.db.session import DbSession, get_runtime
+from sprintconnect.db.session import DbSession, begin_bound, get_runtime
 from sprintconnect.db.tenancy import bind_tenant
 from sprintconnect.errors import (
     AuthenticationRequired,
     InsufficientScope,
     InvalidCredentials,
     PermissionDenied,
-    RateLimited,
 )
+from sprintconnect.identity.cache import PrincipalCache, VerifiedKey, forget_after_commit
 from sprintconnect.identity.principal import Actor, Principal
+from sprintconnect.identity.ratelimit import Use, first_spent
 from sprintconnect.identity.scopes import grants
+from sprintconnect.models import ApiKey
 from sprintconnect.runtime import Runtime
 
 log = structlog.get_logger(__name__)
 
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _FAILURE_TAGS = {
     "expired": audit.AuditTag.API_KEY_AUTH_EXPIRED,
     "revoked": audit.AuditTag.API_KEY_AUTH_REVOKED,
@@ -80,23 +83,25 @@ def _throttle_identities(request: Request, token: str) -> list[tuple[str, str]]:
     return identities
 
 
-async def _refuse_when_throttled(
-    request: Request, runtime: Runtime, token: str, identities: list[tuple[str, str]]
+async def _within_limits(
+    request: Request, runtime: Runtime, token: str, checks: list[Use], hits: list[Use]
 ) -> None:
-    """429 before the key is looked at, once an address or a prefix has failed too often.
+    """429 once an address or a prefix has failed too often (``checks``, before the key is
+    looked at), or once the key's or its organization's budget is spent (``hits``, counted).
 
-    The refusal is audited in the key's organization when the prefix names a key, within the
-    same per-key bound as failures, so that a flood cannot flood the audit log.
+    A throttled refusal is audited in the key's organization when the prefix names a key,
+    within the same per-key bound as failures, so that a flood cannot flood the audit log.
     """
-    try:
-        for identity in identities:
-            await request.app.state.auth_failure_limiter.check(*identity)
-    except RateLimited:
-        log.warning("auth.throttled", by=[kind for kind, _ in identities])
+    spent = await first_spent(checks, hits)
+    if spent is None:
+        return
+    (limiter, identity), throttled = spent
+    if throttled:
+        log.warning("auth.throttled", by=[kind for _, (kind, _) in checks])
         match = KEY_PATTERN.match(token)
         if match is not None:
             await _record_throttled(request, runtime, match.group(1))
-        raise
+    raise await limiter.refusal(*identity)
 
 
 async def _record_throttled(request: Request, runtime: Runtime, prefix: str) -> None:
@@ -142,6 +147,10 @@ class Authenticator:
             assert self.resource is not None
             await require(request, session, principal, self.action, resource=self.resource)
         request.state.principal = principal
+        if request.method not in _SAFE_METHODS:
+            # Whatever this request changes (keys, roles, members, policies) applies to the
+            # next request at once: the cached keys of its organization go when it commits.
+            forget_after_commit(session, None if principal.super_admin else principal.org_id)
         return principal
 
 
@@ -210,32 +219,80 @@ class PlatformOperator(Authenticator):
 async def authenticate_key(
     request: Request, runtime: Runtime, session: AsyncSession, token: str
 ) -> Principal:
-    throttled_by = _throttle_identities(request, token)
-    await _refuse_when_throttled(request, runtime, token, throttled_by)
+    """The principal of ``token``, or the refusal it gets (401, 429).
+
+    In order: throttling by failed attempts (address, prefix), the key's check (or a recent
+    one of the same key from ``identity.cache``), then the key's and its organization's
+    budgets. A cached key takes one Redis round trip for all of the limits.
+    """
+    state = request.app.state
+    checks: list[Use] = [
+        (state.auth_failure_limiter, identity) for identity in _throttle_identities(request, token)
+    ]
     service = ApiKeyService(session, runtime.keyring, runtime.clock)
     debounce = timedelta(seconds=runtime.settings.api_key_last_used_debounce_seconds)
-    result = await service.verify(token, debounce=debounce)
-    if isinstance(result, KeyFailure):
-        for identity in throttled_by:
-            await request.app.state.auth_failure_limiter.allows(*identity)
-        await _record_failure(request, runtime, result)
-        raise result.error
-    await request.app.state.rate_limiter.hit(str(result.id))
+    cache: PrincipalCache | None = getattr(state, "principal_cache", None)
+    if cache is not None and not cache.enabled:
+        cache = None
+    now = runtime.clock.now()
+    digest = service.digest(token) if cache is not None else b""
+    known = cache.get(digest, now) if cache is not None else None
+    fresh: ApiKey | None = None
+    if known is None:
+        await _within_limits(request, runtime, token, checks, [])
+        generation = cache.generation() if cache is not None else 0
+        result = await service.verify(token, debounce=debounce)
+        if isinstance(result, KeyFailure):
+            for _, identity in checks:
+                await state.auth_failure_limiter.allows(*identity)
+            await _record_failure(request, runtime, result)
+            raise result.error
+        fresh = result
+        key_id, org_id, user_id = fresh.id, fresh.org_id, fresh.created_by_user_id
+    else:
+        key_id, org_id, user_id = known.key_id, known.org_id, known.created_by_user_id
     # Every key of an organization draws on one budget too: more keys are not more requests.
-    await request.app.state.org_rate_limiter.hit(str(result.org_id))
-    structlog.contextvars.bind_contextvars(org_id=str(result.org_id), api_key_id=str(result.id))
-    user_id = result.created_by_user_id
-    facts = await AccessRepository(session).facts(result.org_id, user_id)
-    scopes = frozenset(result.scopes)
+    hits: list[Use] = [
+        (state.rate_limiter, (str(key_id),)),
+        (state.org_rate_limiter, (str(org_id),)),
+    ]
+    await _within_limits(request, runtime, token, checks if fresh is None else [], hits)
+    structlog.contextvars.bind_contextvars(org_id=str(org_id), api_key_id=str(key_id))
+    if known is not None:
+        await begin_bound(session, org_id)
+        if known.last_used_at is None or known.last_used_at < now - debounce:
+            await ApiKeyRepository(session).touch_last_used(key_id, now, debounce)
+            assert cache is not None
+            cache.used(digest, now)
+        facts, scopes = known.facts, known.scopes
+    else:
+        assert fresh is not None
+        facts = await AccessRepository(session).facts(org_id, user_id)
+        scopes = frozenset(fresh.scopes)
+        if cache is not None:
+            last_used = fresh.last_used_at
+            if last_used is None or last_used < now - debounce:
+                last_used = now  # ``verify`` stamped it
+            entry = VerifiedKey(
+                key_id=key_id,
+                org_id=org_id,
+                scopes=scopes,
+                created_by_user_id=user_id,
+                expires_at=fresh.expires_at,
+                last_used_at=last_used,
+                facts=facts,
+                checked_at=now,
+            )
+            cache.put(digest, entry, generation)
     try:
-        context = time_context(runtime.clock.now(), facts.time_zone)
+        context = time_context(now, facts.time_zone)
     except Exception:  # an unusable time zone leaves the context incomplete: every PDP denies
         context = {}
     return Principal(
-        org_id=result.org_id,
+        org_id=org_id,
         scopes=scopes,
         user_id=user_id,
-        api_key_id=result.id,
+        api_key_id=key_id,
         permissions=effective_permissions(facts, scopes, has_user=user_id is not None),
         roles=facts.expanded_roles if facts.member else frozenset(),
         policy_version=facts.policy_version,

@@ -17,7 +17,11 @@ class Actor:
 
 @dataclass(frozen=True)
 class Principal:
-    """A caller, with what it may do as of this request (roles are read on every request)."""
+    """A caller, with what it may do as of this request.
+
+    Roles and policy version are read for the request, or reused from a check of the same key
+    at most ``SPRINTCONNECT_API_KEY_CACHE_SECONDS`` ago (``identity.cache``).
+    """
 
     org_id: UUID
     scopes: frozenset[str]

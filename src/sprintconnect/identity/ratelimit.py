@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from limits import parse
 
 from sprintconnect.errors import RateLimited, SprintConnectError
-from sprintconnect.kit.window import MovingWindow
+from sprintconnect.kit.window import MovingWindow, Window, gate
 
 
 class OrgRateLimited(RateLimited):
@@ -78,7 +78,31 @@ class RateLimiter:
             return
         raise self.error(await self._retry_after(*identity), self.limit_text)
 
+    async def refusal(self, *identity: str) -> RateLimited:
+        """The error for a spent window, with its Retry-After."""
+        return self.error(await self._retry_after(*identity), self.limit_text)
+
     async def _retry_after(self, *identity: str) -> int:
         assert self.item is not None
         reset_at = await self.window.reset_at(self.item, self.namespace, *identity)
         return max(1, math.ceil(reset_at - time.time()))
+
+
+Use = tuple[RateLimiter, tuple[str, ...]]
+
+
+async def first_spent(checks: Sequence[Use], hits: Sequence[Use]) -> tuple[Use, bool] | None:
+    """``check`` each of ``checks``, then ``hit`` each of ``hits``, stopping at the first that
+    is spent: that one, and whether it was a check. With Redis, one round trip for all."""
+    checks = [use for use in checks if use[0].item is not None]
+    hits = [use for use in hits if use[0].item is not None]
+
+    def window(use: Use) -> Window:
+        limiter, identity = use
+        assert limiter.item is not None
+        return limiter.window, limiter.item, (limiter.namespace, *identity)
+
+    spent = await gate([window(u) for u in checks], [window(u) for u in hits])
+    if spent is None:
+        return None
+    return [*checks, *hits][spent], spent < len(checks)

@@ -7,6 +7,8 @@ from procrastinate import PsycopgConnector
 
 from sprintconnect.db.engine import Database
 from sprintconnect.discovery.tasks import build_blueprint as discovery_tasks
+from sprintconnect.health.tasks import build_blueprint as health_tasks
+from sprintconnect.notification.tasks import build_blueprint as notification_tasks
 
 NAMESPACE = "sc"
 
@@ -21,4 +23,6 @@ def build_job_app(db: Database, *, pool_size: int = 4) -> procrastinate.App:
         connector=PsycopgConnector(conninfo=conninfo(db), min_size=1, max_size=pool_size)
     )
     app.add_tasks_from(discovery_tasks(), namespace=NAMESPACE)
+    app.add_tasks_from(health_tasks(), namespace=NAMESPACE)
+    app.add_tasks_from(notification_tasks(), namespace=NAMESPACE)
     return app

@@ -44,6 +44,9 @@ class Route:
 # dispatched and kept: the outbox is also the event history.
 ROUTES: dict[str, Route] = {
     "discovery.requested": Route("sc:discovery.run", "discovery", lock_key="server_id"),
+    "server.health.unhealthy": Route("sc:notification.dispatch", "notifications", "server_id"),
+    "server.health.degraded": Route("sc:notification.dispatch", "notifications", "server_id"),
+    "server.health.recovered": Route("sc:notification.dispatch", "notifications", "server_id"),
 }
 
 

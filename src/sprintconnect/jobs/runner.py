@@ -12,6 +12,7 @@ import contextlib
 import procrastinate
 import structlog
 
+from sprintconnect.health.scheduler import HealthScheduler
 from sprintconnect.jobs import context
 from sprintconnect.jobs.app import build_job_app, conninfo
 from sprintconnect.jobs.context import TaskServices
@@ -42,6 +43,9 @@ class JobRunner:
             asyncio.create_task(self._relay(), name="outbox-relay"),
             asyncio.create_task(self._recover_stalled(), name="stalled-jobs"),
         ]
+        if self.settings.health_scheduler:  # scheduled health checks (health.scheduler)
+            scheduler = HealthScheduler(self.services)
+            self._tasks.append(asyncio.create_task(scheduler.run_forever(), name="health"))
         log.info("jobs.started", concurrency=self.settings.worker_concurrency)
 
     async def stop(self) -> None:

@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from sprintconnect.discovery.schemas import DiscoveryOut
+from sprintconnect.health.schemas import HealthSettings, ServerHealthSummary
 from sprintconnect.kit.text import has_control_chars
 from sprintconnect.mcp_server.auth_schemas import AuthSettings, AuthSummary, NoAuth
 
@@ -48,7 +49,11 @@ class Server(BaseModel):
     auth: AuthSummary | None = Field(
         description="`null` only when a policy redacts it (see `redacted`)."
     )
-    health_check_interval_seconds: int
+    health_check_interval_seconds: int = Field(
+        description="Deprecated: `health.interval_seconds`, the same value.",
+        json_schema_extra={"deprecated": True},
+    )
+    health: ServerHealthSummary
     auto_discover: bool
     created_at: datetime
     updated_at: datetime
@@ -72,7 +77,7 @@ class ServerCreate(BaseModel):
                     "tags": ["public", "weather"],
                     "description": "Forecasts and current conditions",
                     "auth": {"type": "bearer", "token": "s3cr3t"},
-                    "health_check_interval_seconds": 60,
+                    "health": {"interval_seconds": 300, "check_type": "ping"},
                     "auto_discover": True,
                 }
             ]
@@ -86,7 +91,16 @@ class ServerCreate(BaseModel):
     tags: list[Tag] = Field(default_factory=list, max_length=20)
     description: str | None = Field(default=None, max_length=2000)
     auth: AuthSettings = Field(default_factory=NoAuth)
-    health_check_interval_seconds: int = Field(default=60, ge=10, le=86400)
+    health_check_interval_seconds: int | None = Field(
+        default=None,
+        ge=1,
+        le=86400,
+        description="Deprecated alias of `health.interval_seconds`.",
+        json_schema_extra={"deprecated": True},
+    )
+    health: HealthSettings | None = Field(
+        default=None, description="How the server is checked; defaults: every 300 s, `ping`."
+    )
     auto_discover: bool = True
 
     _name = field_validator("name")(_name)
@@ -110,7 +124,16 @@ class ServerUpdate(BaseModel):
     tags: list[Tag] | None = Field(default=None, max_length=20)
     description: str | None = Field(default=None, max_length=2000)
     auth: AuthSettings | None = None
-    health_check_interval_seconds: int | None = Field(default=None, ge=10, le=86400)
+    health_check_interval_seconds: int | None = Field(
+        default=None,
+        ge=1,
+        le=86400,
+        description="Deprecated alias of `health.interval_seconds`.",
+        json_schema_extra={"deprecated": True},
+    )
+    health: HealthSettings | None = Field(
+        default=None, description="Changes to how the server is checked (partial)."
+    )
     auto_discover: bool | None = None
 
     @field_validator("name")

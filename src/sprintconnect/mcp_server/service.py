@@ -17,6 +17,8 @@ from sprintconnect.catalog.repository import CatalogRepository
 from sprintconnect.config import Settings
 from sprintconnect.egress import EgressDenied, EgressPolicy, check_url, policy_from_settings
 from sprintconnect.errors import Conflict, FieldError, InvalidCursor, NotFound, PermissionDenied
+from sprintconnect.health import config as health_config
+from sprintconnect.health.repository import HealthRepository
 from sprintconnect.identity.principal import Principal
 from sprintconnect.kit.clock import Clock
 from sprintconnect.kit.pagination import decode_key, encode_key
@@ -122,6 +124,8 @@ class McpServerService:
                 limit=quota,
                 used=used,
             )
+        health = health_config.requested_changes(data.health, data.health_check_interval_seconds)
+        health_config.check_minimum(health, org, self.deps.settings, loc=_interval_loc(data))
         policy = await self.egress_policy()
         check_url(data.url, policy)
         split = credentials.split(data.auth)
@@ -141,13 +145,13 @@ class McpServerService:
             auth_type=split.type,
             auth_config=split.config,
             credentials_updated_at=self.deps.clock.now() if split.secret else None,
-            health_check_interval_seconds=data.health_check_interval_seconds,
             auto_discover=data.auto_discover,
             created_by_user_id=self.principal.user_id,
         )
         await self._authorize("servers:write", server)
         await self._name_free(data.environment, data.name, None)
         server = await self.servers.add(server)
+        await self._schedule(server, health, new=True)
         if split.secret:
             await self.deps.secrets.put(
                 self.org_id, credentials.secret_path(server.id), split.secret
@@ -220,7 +224,13 @@ class McpServerService:
 
     async def update(self, server_id: UUID, data: ServerUpdate) -> McpServer:
         server = await self.get(server_id, action="servers:write")
-        changes = data.model_dump(exclude_unset=True, exclude={"auth"})
+        health = health_config.requested_changes(data.health, data.health_check_interval_seconds)
+        health_config.check_minimum(
+            health, await self._org(), self.deps.settings, loc=_interval_loc(data)
+        )
+        changes = data.model_dump(
+            exclude_unset=True, exclude={"auth", "health", "health_check_interval_seconds"}
+        )
         if "url" in changes and changes["url"] is not None:
             check_url(changes["url"], await self.egress_policy())
         for field in (
@@ -229,7 +239,6 @@ class McpServerService:
             "transport",
             "environment",
             "tags",
-            "health_check_interval_seconds",
             "auto_discover",
         ):
             if field in changes and changes[field] is None:
@@ -248,6 +257,10 @@ class McpServerService:
             # Policies decide on name, environment and tags: may it become what it becomes?
             await self._authorize("servers:write", server)
         details: dict[str, object] = {"changed": sorted(changes)}
+        if health:
+            health_changed = await self._schedule(server, health, new=False)
+            if health_changed:
+                details["health"] = {field: health[field] for field in health_changed}
         if data.auth is not None:
             await self._replace_credentials(server, data)
             details["auth_type"] = server.auth_type
@@ -255,6 +268,21 @@ class McpServerService:
         await self.session.flush()
         await self._audit(audit.AuditTag.SERVER_UPDATED, server, details)
         return server
+
+    async def _schedule(
+        self, server: McpServer, changes: dict[str, object], *, new: bool
+    ) -> list[str]:
+        """Apply health settings to the server's row (the database made it with the server);
+        a new server is first due at a random point of its first interval."""
+        row = await HealthRepository(self.session).lock(self.org_id, server.id)
+        assert row is not None  # created by a trigger with every server
+        now = self.deps.clock.now()
+        changed = health_config.apply(row, changes, now)
+        if new:
+            row.next_check_at = health_config.first_due(now, row.interval_seconds)
+        await self.session.flush()
+        server.health = row
+        return changed
 
     async def _replace_credentials(self, server: McpServer, data: ServerUpdate) -> None:
         assert data.auth is not None
@@ -303,6 +331,13 @@ def _after(sort: str, key: object, last_id: object) -> tuple[object, UUID]:
         return value, UUID(str(last_id))
     except (TypeError, ValueError) as exc:
         raise InvalidCursor() from exc
+
+
+def _interval_loc(data: ServerCreate | ServerUpdate) -> tuple[str, ...]:
+    """Where the interval a request set is: the health block, or the deprecated alias."""
+    if data.health is not None and data.health.interval_seconds is not None:
+        return ("body", "health", "interval_seconds")
+    return ("body", "health_check_interval_seconds")
 
 
 def _check_token_url(url: str, policy: EgressPolicy) -> None:

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from sprintconnect.authz.enforcement import redactions_for
 from sprintconnect.authz.obligations import redact
+from sprintconnect.health.views import health_summary
 from sprintconnect.mcp_server import credentials
 from sprintconnect.mcp_server.schemas import Server
 from sprintconnect.models import McpServer
 
 
 def server_out(server: McpServer) -> Server:
+    health = health_summary(server.health)
     view = Server(
         id=server.id,
         name=server.name,
@@ -24,7 +26,8 @@ def server_out(server: McpServer) -> Server:
         tags=list(server.tags),
         status=server.status,
         auth=credentials.summary(server),
-        health_check_interval_seconds=server.health_check_interval_seconds,
+        health_check_interval_seconds=health.interval_seconds,
+        health=health,
         auto_discover=server.auto_discover,
         created_at=server.created_at,
         updated_at=server.updated_at,

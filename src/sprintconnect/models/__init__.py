@@ -6,8 +6,15 @@ from sprintconnect.models.audit import AuditEvent, PlatformAuditEvent
 from sprintconnect.models.base import Base
 from sprintconnect.models.catalog import ServerCapability
 from sprintconnect.models.discovery import CapabilityItem, CapabilitySnapshot, Discovery
+from sprintconnect.models.health import HealthCheck, HealthRollup, HealthTransition, ServerHealth
 from sprintconnect.models.idempotency import IdempotencyKey
 from sprintconnect.models.mcp_server import McpServer
+from sprintconnect.models.notification import (
+    EscalationPolicy,
+    NotificationCooldown,
+    NotificationDelivery,
+    NotificationPreference,
+)
 from sprintconnect.models.organization import Organization
 from sprintconnect.models.outbox import OutboxEvent
 from sprintconnect.models.secret import SecretDataKey, StoredSecret
@@ -20,9 +27,16 @@ __all__ = [
     "CapabilityItem",
     "CapabilitySnapshot",
     "Discovery",
+    "EscalationPolicy",
+    "HealthCheck",
+    "HealthRollup",
+    "HealthTransition",
     "IdempotencyKey",
     "McpServer",
     "Membership",
+    "NotificationCooldown",
+    "NotificationDelivery",
+    "NotificationPreference",
     "Organization",
     "OutboxEvent",
     "PlatformAuditEvent",
@@ -31,6 +45,7 @@ __all__ = [
     "RoleAssignment",
     "SecretDataKey",
     "ServerCapability",
+    "ServerHealth",
     "StoredSecret",
     "User",
 ]

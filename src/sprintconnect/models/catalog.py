@@ -31,6 +31,8 @@ class ServerCapability(IdMixin, Base):
         # Exact lookups: org first, so every search stays inside one tenant's rows.
         Index("ix_server_capabilities_org_kind_name", "org_id", "kind", "name"),
         Index("ix_server_capabilities_server", "server_id"),
+        # One server's rows within its organization (words and fuzzy join them per server).
+        Index("ix_server_capabilities_org_server_kind", "org_id", "server_id", "kind"),
         # Words matching: the words of each name, and descriptions as English full-text.
         Index("ix_server_capabilities_name_words", "name_words", postgresql_using="gin"),
         Index(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     Boolean,
@@ -18,9 +18,12 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from sprintconnect.models.base import Base, CreatedAtMixin, IdMixin
+
+if TYPE_CHECKING:
+    from sprintconnect.models.health import ServerHealth
 
 
 class McpServer(IdMixin, CreatedAtMixin, Base):
@@ -56,11 +59,15 @@ class McpServer(IdMixin, CreatedAtMixin, Base):
     # fingerprint); the secret parts live in the secret store.
     auth_config: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
     credentials_updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    health_check_interval_seconds: Mapped[int] = mapped_column(Integer, nullable=False)
     auto_discover: Mapped[bool] = mapped_column(Boolean, nullable=False)
     created_by_user_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     current_snapshot_version: Mapped[int | None] = mapped_column(Integer)
     last_discovered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+    # The health schedule and status (a trigger creates the row with the server; it goes with
+    # it). Loaded with the server so that every view of a server shows its health.
+    health: Mapped[ServerHealth | None] = relationship(
+        lazy="selectin", viewonly=True, uselist=False
     )

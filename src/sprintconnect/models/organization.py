@@ -26,3 +26,13 @@ class Organization(IdMixin, CreatedAtMixin, Base):
     egress_allowlist: Mapped[list[str]] = mapped_column(
         ARRAY(Text), nullable=False, default=list, server_default="{}"
     )
+    # Health: the shortest check interval allowed (a platform quota; null: the platform
+    # default, SPRINTCONNECT_HEALTH_MIN_INTERVAL_SECONDS), and when a failing server escalates
+    # to degraded (consecutive failures, or seconds unhealthy); servers may override both.
+    health_min_interval_seconds: Mapped[int | None] = mapped_column(Integer)
+    health_failure_threshold: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=3, server_default="3"
+    )
+    health_degraded_after_seconds: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=900, server_default="900"
+    )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from sprintconnect.db.session import DbSession
+from sprintconnect.config import Settings
+from sprintconnect.db.session import DbSession, RuntimeDep
+from sprintconnect.health.config import min_interval
 from sprintconnect.identity.deps import OrgRead, OrgWrite
 from sprintconnect.kit.responses import AUTHENTICATED
 from sprintconnect.models import Organization
@@ -15,7 +17,7 @@ from sprintconnect.organization.service import update_settings
 router = APIRouter(prefix="/api/v1/organization", tags=["Organization"], responses=AUTHENTICATED)
 
 
-def _out(org: Organization) -> OrganizationOut:
+def _out(org: Organization, settings: Settings) -> OrganizationOut:
     return OrganizationOut(
         id=org.id,
         name=org.name,
@@ -23,27 +25,34 @@ def _out(org: Organization) -> OrganizationOut:
         time_zone=org.time_zone,
         egress_allowlist=list(org.egress_allowlist),
         server_quota=org.server_quota,
+        health_min_interval_seconds=min_interval(org, settings),
+        health_failure_threshold=org.health_failure_threshold,
+        health_degraded_after_seconds=org.health_degraded_after_seconds,
         created_at=org.created_at,
     )
 
 
 @router.get("", summary="Your organization and its settings")
-async def get_organization(principal: OrgRead, session: DbSession) -> OrganizationOut:
+async def get_organization(
+    principal: OrgRead, session: DbSession, runtime: RuntimeDep
+) -> OrganizationOut:
     org = await OrganizationRepository(session).get(principal.org_id)
     assert org is not None  # always visible to its own members
-    return _out(org)
+    return _out(org, runtime.settings)
 
 
 @router.patch(
     "",
     summary="Change your organization's settings",
-    description="Name, time zone (used by time-window policies) and egress allowlist. The "
-    "server quota is the platform operator's to set.",
+    description="Name, time zone (used by time-window policies), egress allowlist and the "
+    "health escalation thresholds (servers may override them). The server quota and the "
+    "minimum health check interval are the platform operator's to set.",
 )
 async def update_organization(
-    body: OrganizationUpdate, principal: OrgWrite, session: DbSession
+    body: OrganizationUpdate, principal: OrgWrite, session: DbSession, runtime: RuntimeDep
 ) -> OrganizationOut:
     org = await OrganizationRepository(session).get(principal.org_id)
     assert org is not None
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
-    return _out(await update_settings(session, org, changes, actor=principal.actor))
+    org = await update_settings(session, org, changes, actor=principal.actor)
+    return _out(org, runtime.settings)

@@ -21,6 +21,16 @@ class OrganizationOut(BaseModel):
         "allowed), addresses and CIDRs; the platform's deny list applies all the same."
     )
     server_quota: int | None = Field(description="Null: the platform default.")
+    health_min_interval_seconds: int = Field(
+        description="The shortest health check interval a server may have here (a platform "
+        "quota: the operator's to set)."
+    )
+    health_failure_threshold: int = Field(
+        description="Consecutive failed checks after which a server is `degraded`."
+    )
+    health_degraded_after_seconds: int = Field(
+        description="Seconds unhealthy after which a server is `degraded`."
+    )
     created_at: datetime
 
 
@@ -28,13 +38,26 @@ class OrganizationUpdate(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
-            "examples": [{"time_zone": "Europe/Berlin", "egress_allowlist": ["*.example.com"]}]
+            "examples": [
+                {
+                    "time_zone": "Europe/Berlin",
+                    "egress_allowlist": ["*.example.com"],
+                    "health_failure_threshold": 3,
+                    "health_degraded_after_seconds": 900,
+                }
+            ]
         },
     )
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     time_zone: str | None = Field(default=None, max_length=64)
     egress_allowlist: list[str] | None = Field(default=None, max_length=200)
+    health_failure_threshold: int | None = Field(
+        default=None, ge=1, le=1000, description="Servers may override it (`health` block)."
+    )
+    health_degraded_after_seconds: int | None = Field(
+        default=None, ge=1, le=30 * 86_400, description="Servers may override it."
+    )
 
     @field_validator("time_zone")
     @classmethod

@@ -20,6 +20,7 @@ from sprintconnect.identity.auth import require
 from sprintconnect.identity.deps import UsersRead, UsersWrite
 from sprintconnect.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from sprintconnect.kit.responses import AUTHENTICATED
+from sprintconnect.notification.service import forget_member
 from sprintconnect.role.schemas import ROLE_NAME_PATTERN
 from sprintconnect.role.service import GrantAboveGranter, LastAdmin, RoleNotFound
 from sprintconnect.user.schemas import Member, MemberCreate
@@ -65,9 +66,12 @@ async def get_member(user_id: UUID, principal: UsersRead, session: DbSession) ->
     responses=problem_responses(MemberNotFound, LastAdmin, GrantAboveGranter),
 )
 async def remove_member(
-    user_id: UUID, principal: UsersWrite, session: DbSession, runtime: RuntimeDep
+    user_id: UUID, principal: UsersWrite, session: DbSession, runtime: RuntimeDep, request: Request
 ) -> Response:
     await MemberService(session, principal).remove(user_id, runtime.clock.now())
+    # Their notification channels go with them: a Slack URL or webhook secret left in the
+    # store would outlive the membership that gave it a purpose.
+    await forget_member(request.app.state.secret_store, principal.org_id, user_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -1,0 +1,137 @@
+"""Verified API keys remembered for a few seconds in process, so a hot key is not read again.
+
+What an entry holds: for the HMAC digest of a presented key that verified (never the
+plaintext, never a refusal), the key's id, organization, scopes, kind, expiry and owner, and
+the owner's access facts (roles, policy version, time zone) as read then.
+
+How long it can be wrong:
+
+- In this process, never after a commit that changed what it holds: a revocation (``api_key``
+  service, any caller) and every committed mutating request that a key of an organization
+  made (role, membership, policy changes...) drop that organization's entries when their
+  transaction commits (a platform operator's drops every entry). A reader that started
+  before such a commit cannot put its older answer back (a generation check).
+- In other processes (other replicas, the CLI), until the entry's age reaches
+  ``SPRINTCONNECT_API_KEY_CACHE_SECONDS``: the bound on how long a revocation or a role change
+  made elsewhere can take to apply here.
+- Expiry is checked against the clock on every hit; what the key's check does on a miss
+  (prefix lookup, HMAC comparison, revocation, expiry, owner membership, audit of a refusal)
+  is unchanged, and throttling and rate limits still run on every request.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections import OrderedDict
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from sprintconnect.authz.repository import AccessFacts
+
+# Each entry is small (about a kilobyte); the bound keeps a flood of distinct valid keys cheap.
+MAX_ENTRIES = 10_000
+_PENDING = "sprintconnect.auth_cache.pending"
+_EVERY_ORG = "*"
+
+
+@dataclass(frozen=True)
+class VerifiedKey:
+    """What a successful key check found, and when."""
+
+    key_id: UUID
+    org_id: UUID
+    scopes: frozenset[str]
+    created_by_user_id: UUID | None
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    facts: AccessFacts
+    checked_at: datetime
+
+
+class PrincipalCache:
+    """Digest of a verified key -> ``VerifiedKey``, for ``ttl`` at most; see the module doc."""
+
+    def __init__(self, ttl_seconds: float, *, max_entries: int = MAX_ENTRIES) -> None:
+        self.ttl = timedelta(seconds=ttl_seconds)
+        self.max_entries = max_entries
+        self._entries: OrderedDict[bytes, VerifiedKey] = OrderedDict()
+        self._generation = 0
+        _LIVE.add(self)
+
+    @property
+    def enabled(self) -> bool:
+        return self.ttl > timedelta(0)
+
+    def generation(self) -> int:
+        """Taken before reading the database; ``put`` refuses an answer older than a drop."""
+        return self._generation
+
+    def get(self, digest: bytes, now: datetime) -> VerifiedKey | None:
+        entry = self._entries.get(digest)
+        if entry is None:
+            return None
+        age = now - entry.checked_at
+        expired = entry.expires_at is not None and entry.expires_at <= now
+        if age >= self.ttl or age < timedelta(0) or expired:
+            del self._entries[digest]
+            return None
+        return entry
+
+    def put(self, digest: bytes, entry: VerifiedKey, generation: int) -> None:
+        if not self.enabled or generation != self._generation:
+            return
+        self._entries[digest] = entry
+        self._entries.move_to_end(digest)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+    def used(self, digest: bytes, at: datetime) -> None:
+        """The key's last use was stamped at ``at`` (so the next stamp waits its debounce)."""
+        entry = self._entries.get(digest)
+        if entry is not None:
+            self._entries[digest] = replace(entry, last_used_at=at)
+
+    def drop(self, org_ids: set[str]) -> None:
+        """Forget the entries of these organizations (``"*"``: all of them)."""
+        self._generation += 1
+        if _EVERY_ORG in org_ids:
+            self._entries.clear()
+            return
+        for digest, entry in list(self._entries.items()):
+            if str(entry.org_id) in org_ids:
+                del self._entries[digest]
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+_LIVE: weakref.WeakSet[PrincipalCache] = weakref.WeakSet()
+
+
+def forget_now(org_ids: set[str]) -> None:
+    """Drop these organizations' entries from every cache of this process."""
+    for cache in list(_LIVE):
+        cache.drop(org_ids)
+
+
+def forget_after_commit(session: AsyncSession, org_id: UUID | None) -> None:
+    """Drop ``org_id``'s entries (None: every organization's) once ``session`` commits.
+
+    After, not before: a request that read the old rows before the commit could otherwise
+    put them back. What is pending stays pending through a rollback: dropping once too often
+    costs a lookup, once too few would be the bug.
+    """
+    pending: set[str] = session.sync_session.info.setdefault(_PENDING, set())
+    pending.add(_EVERY_ORG if org_id is None else str(org_id))
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if pending:
+        forget_now(pending)

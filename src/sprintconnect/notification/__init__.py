@@ -1,0 +1,1 @@
+"""Notifications of health events: preferences, escalation, delivery."""
