@@ -25,7 +25,7 @@ from sprintconnect.runtime import Runtime, build_runtime
 from tests import services
 
 # Fixtures that test packages share: real MCP servers, and a real OpenBao.
-pytest_plugins = ["tests.fixtures.mcp_servers", "tests.fixtures.vault"]
+pytest_plugins = ["tests.fixtures.mcp_servers", "tests.fixtures.vault", "tests.fixtures.receiver"]
 
 TEST_SECRET = "test-secret-key-0123456789abcdef0123456789"
 

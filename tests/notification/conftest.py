@@ -33,8 +33,6 @@ from tests.egress.support import LoopbackOnly1, LoopbackOnly2
 from tests.fixtures.smtp import Mailbox, running_smtp
 from tests.jobs.conftest import new_tenant
 
-pytest_plugins = ["tests.fixtures.receiver"]
-
 
 @dataclass
 class Env:

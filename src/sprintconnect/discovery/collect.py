@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jsonschema
+import jsonschema_rs
 from mcp.client.session import ClientSession
 from mcp_types import PaginatedRequestParams
 
@@ -46,6 +47,34 @@ def _meta_validator(validator_class: Any) -> Any:
     return validator_class(validator_class.META_SCHEMA)
 
 
+# The drafts whose meta-schemas ``jsonschema_rs`` carries. Any other ``$schema`` goes to the
+# Python checker: asked about a meta-schema it does not carry, ``jsonschema_rs`` would try to
+# fetch it from the URL, and a schema's ``$schema`` is chosen by the remote server.
+_BUILT_IN_DRAFTS = frozenset(
+    {
+        "http://json-schema.org/draft-04/schema",
+        "http://json-schema.org/draft-06/schema",
+        "http://json-schema.org/draft-07/schema",
+        "https://json-schema.org/draft/2019-09/schema",
+        "https://json-schema.org/draft/2020-12/schema",
+    }
+)
+
+
+def _fast_valid(schema: dict[str, Any]) -> bool:
+    """True when the compiled checker finds ``schema`` valid against its meta-schema (about a
+    thousand times faster than ``jsonschema``; without ``$schema`` both use draft 2020-12)."""
+    draft = schema.get("$schema")
+    if draft is not None and (
+        not isinstance(draft, str) or draft.rstrip("#") not in _BUILT_IN_DRAFTS
+    ):
+        return False
+    try:
+        return bool(jsonschema_rs.meta.is_valid(schema))
+    except Exception:  # whatever it cannot judge, the Python checker judges
+        return False
+
+
 @functools.lru_cache(maxsize=4096)
 def _problem_of(canonical_schema: str) -> str | None:
     schema = json.loads(canonical_schema)
@@ -55,10 +84,18 @@ def _problem_of(canonical_schema: str) -> str | None:
 
 
 def _schema_problem(schema: Any) -> str | None:
-    """Why a tool's schema is not a valid JSON Schema, if it is not (cached: servers repeat
-    the same schemas, and checking one against its meta-schema is the costly part)."""
+    """Why a tool's schema is not a valid JSON Schema, if it is not.
+
+    Most schemas are valid and the compiled checker says so in microseconds; the others (and
+    any it cannot judge) go to ``jsonschema``, whose best-matching error is the reason we
+    record. That path is cached, since checking against the meta-schema is the costly part.
+    """
     if not isinstance(schema, dict):
         return "not an object"
+    if not isinstance(schema.get("$schema", ""), str):
+        return "$schema is not a string"  # jsonschema itself would fail on it
+    if _fast_valid(schema):
+        return None
     return _problem_of(json.dumps(schema, sort_keys=True))
 
 

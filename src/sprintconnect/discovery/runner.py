@@ -30,7 +30,7 @@ from sprintconnect.mcp_server import credentials
 from sprintconnect.mcp_server.connector import open_session
 from sprintconnect.mcp_server.failures import GUIDANCE, classify
 from sprintconnect.mcp_server.repository import McpServerRepository
-from sprintconnect.models import CapabilityItem, CapabilitySnapshot, McpServer
+from sprintconnect.models import CapabilitySnapshot, McpServer
 from sprintconnect.organization.repository import OrganizationRepository
 from sprintconnect.secret import SecretNotFound
 
@@ -142,7 +142,9 @@ async def _record(
                     collected.protocol_version, collected.server_info, collected.capabilities
                 ),
             )
-        await _store(snapshots, org_id, server, version, digest, collected, change, now)
+        snapshot_id = await _store(
+            snapshots, org_id, server, version, digest, collected, change, now
+        )
         if change is None or latest is None:
             outcome = "first"
         elif is_empty(change):
@@ -165,9 +167,7 @@ async def _record(
                 key=f"capabilities:{server.id}:{version}",
             )
     if outcome != "unchanged":
-        snapshot = await snapshots.by_version(org_id, server.id, version)
-        assert snapshot is not None
-        await CatalogRepository(session).replace_server(org_id, server.id, version, snapshot.id)
+        await CatalogRepository(session).replace_server(org_id, server.id, version, snapshot_id)
     server.status = "active"
     server.current_snapshot_version = version
     server.last_discovered_at = now
@@ -192,7 +192,7 @@ async def _store(
     collected: Collected,
     change: dict[str, object] | None,
     now: object,
-) -> None:
+) -> UUID:
     snapshot_id = uuid.uuid4()
     counts: dict[str, int] = {}
     for item in collected.items:
@@ -212,21 +212,9 @@ async def _store(
             truncation=collected.notes,
             last_confirmed_at=now,
         ),
-        [
-            CapabilityItem(
-                org_id=org_id,
-                snapshot_id=snapshot_id,
-                server_id=server.id,
-                kind=item.kind,
-                name=item.name,
-                title=item.title,
-                description=item.description,
-                body=item.body,
-                digest=item.digest,
-            )
-            for item in collected.items
-        ],
+        collected.items,
     )
+    return snapshot_id
 
 
 async def _fail(
