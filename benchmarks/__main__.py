@@ -15,6 +15,7 @@ BENCHMARKS = {
     "search": ("benchmarks.search", "capability search over HTTP vs the bare endpoint"),
     "request": ("benchmarks.request_cost", "GET /api/v1/me vs a minimal app doing one SELECT"),
     "visible": ("benchmarks.visible", "register to tools visible vs a bare SDK client's listing"),
+    "health": ("benchmarks.health", "health checks of 2,000 servers, 1 and 2 workers, vs SDK ping"),
 }
 
 
