@@ -59,6 +59,7 @@ from typing import Annotated, Any, Literal
 import httpx
 from pydantic import Field
 
+from .fleet import await_ports
 from .stats import percentile
 
 DOMAINS: list[tuple[str, str, list[tuple[str, str]]]] = [
@@ -336,21 +337,7 @@ def server_fleet(servers: int, tools: int, processes: int) -> Iterator[list[str]
             send.close()
             children.append((child, first, count))
             pipes.append(receive)
-        ports = []
-        for receive in pipes:
-            if not receive.poll(60):
-                raise RuntimeError("a server process did not report its port")
-            ports.append(int(receive.recv()))
-        deadline = time.monotonic() + 180
-        for (child, _, _), port in zip(children, ports, strict=True):
-            while True:
-                if not child.is_alive():
-                    raise RuntimeError(f"server process on port {port} exited")
-                with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
-                    break
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"server process on port {port} did not start")
-                time.sleep(0.1)
+        ports = await_ports([c for c, _, _ in children], pipes, seconds=180)
         yield [
             f"http://127.0.0.1:{port}/s/{n}/mcp"
             for (_, first, count), port in zip(children, ports, strict=True)

@@ -63,6 +63,7 @@ from typing import Any
 import httpx
 
 from .discovery import scratch_database
+from .fleet import await_ports
 from .stats import percentile
 
 # -- the loopback MCP servers ----------------------------------------------------------------
@@ -118,21 +119,7 @@ def ping_fleet(servers: int, processes: int) -> Iterator[tuple[list[str], list[i
             send.close()
             children.append(child)
             pipes.append(receive)
-        ports = []
-        for receive in pipes:
-            if not receive.poll(60):
-                raise RuntimeError("a server process did not report its port")
-            ports.append(int(receive.recv()))
-        deadline = time.monotonic() + 60
-        for child, port in zip(children, ports, strict=True):
-            while True:
-                if not child.is_alive():
-                    raise RuntimeError(f"server process on port {port} exited")
-                with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
-                    break
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"server process on port {port} did not start")
-                time.sleep(0.1)
+        ports = await_ports(children, pipes, seconds=60)
         per = math.ceil(servers / processes)
         urls = [f"http://127.0.0.1:{ports[n // per]}/s/{n}/mcp" for n in range(servers)]
         yield urls, [child.pid for child in children if child.pid is not None]
