@@ -78,7 +78,11 @@ def _fast_valid(schema: dict[str, Any]) -> bool:
 @functools.lru_cache(maxsize=4096)
 def _problem_of(canonical_schema: str) -> str | None:
     schema = json.loads(canonical_schema)
-    validator_class = jsonschema.validators.validator_for(schema)
+    # An unknown ``$schema`` is judged by the latest draft, stated here rather than left to
+    # jsonschema's deprecated fallback (which will become an error).
+    validator_class = jsonschema.validators.validator_for(
+        schema, default=jsonschema.validators.Draft202012Validator
+    )
     error = jsonschema.exceptions.best_match(_meta_validator(validator_class).iter_errors(schema))
     return str(error.message)[:300] if error is not None else None
 
