@@ -1,7 +1,8 @@
-"""What revisions share: the application role's name and SQL execution."""
+"""What revisions share: the application role's name, SQL execution, tenant foreign keys."""
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
 
 
@@ -13,3 +14,23 @@ def app_role() -> str:
 def execute_all(statements: list[str]) -> None:
     for statement in statements:
         op.execute(statement)
+
+
+def org_fk(table: str) -> sa.ForeignKeyConstraint:
+    """``org_id`` references its organization; the row goes with it."""
+    return sa.ForeignKeyConstraint(
+        ["org_id"],
+        ["organizations.id"],
+        ondelete="CASCADE",
+        name=f"fk_{table}_org_id_organizations",
+    )
+
+
+def server_fk(table: str) -> sa.ForeignKeyConstraint:
+    """``server_id`` references its MCP server; the row goes with it."""
+    return sa.ForeignKeyConstraint(
+        ["server_id"],
+        ["mcp_servers.id"],
+        ondelete="CASCADE",
+        name=f"fk_{table}_server_id_mcp_servers",
+    )

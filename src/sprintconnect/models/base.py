@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import DateTime, MetaData, func
+from sqlalchemy import DateTime, ForeignKeyConstraint, MetaData, func
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -29,4 +29,24 @@ class IdMixin:
 class CreatedAtMixin:
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+
+
+def org_fk(table: str) -> ForeignKeyConstraint:
+    """``org_id`` references its organization; the row goes with it."""
+    return ForeignKeyConstraint(
+        ["org_id"],
+        ["organizations.id"],
+        ondelete="CASCADE",
+        name=f"fk_{table}_org_id_organizations",
+    )
+
+
+def server_fk(table: str) -> ForeignKeyConstraint:
+    """``server_id`` references its MCP server; the row goes with it."""
+    return ForeignKeyConstraint(
+        ["server_id"],
+        ["mcp_servers.id"],
+        ondelete="CASCADE",
+        name=f"fk_{table}_server_id_mcp_servers",
     )

@@ -21,25 +21,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from sprintconnect.models.base import Base, CreatedAtMixin, IdMixin
+from sprintconnect.models.base import Base, CreatedAtMixin, IdMixin, org_fk, server_fk
 
 
 def _fks(table: str, *extra: ForeignKeyConstraint) -> tuple[ForeignKeyConstraint, ...]:
-    return (
-        ForeignKeyConstraint(
-            ["org_id"],
-            ["organizations.id"],
-            ondelete="CASCADE",
-            name=f"fk_{table}_org_id_organizations",
-        ),
-        ForeignKeyConstraint(
-            ["server_id"],
-            ["mcp_servers.id"],
-            ondelete="CASCADE",
-            name=f"fk_{table}_server_id_mcp_servers",
-        ),
-        *extra,
-    )
+    return org_fk(table), server_fk(table), *extra
 
 
 class Discovery(IdMixin, CreatedAtMixin, Base):

@@ -24,24 +24,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from sprintconnect.models.base import Base
+from sprintconnect.models.base import Base, org_fk, server_fk
 
 
 def _fks(table: str) -> tuple[ForeignKeyConstraint, ForeignKeyConstraint]:
-    return (
-        ForeignKeyConstraint(
-            ["org_id"],
-            ["organizations.id"],
-            ondelete="CASCADE",
-            name=f"fk_{table}_org_id_organizations",
-        ),
-        ForeignKeyConstraint(
-            ["server_id"],
-            ["mcp_servers.id"],
-            ondelete="CASCADE",
-            name=f"fk_{table}_server_id_mcp_servers",
-        ),
-    )
+    return org_fk(table), server_fk(table)
 
 
 class ServerHealth(Base):

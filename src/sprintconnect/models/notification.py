@@ -25,27 +25,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from sprintconnect.models.base import Base, CreatedAtMixin
+from sprintconnect.models.base import Base, CreatedAtMixin, org_fk, server_fk
 
 HEALTH_TOPICS = ("server.health.unhealthy", "server.health.degraded", "server.health.recovered")
-
-
-def _org_fk(table: str) -> ForeignKeyConstraint:
-    return ForeignKeyConstraint(
-        ["org_id"],
-        ["organizations.id"],
-        ondelete="CASCADE",
-        name=f"fk_{table}_org_id_organizations",
-    )
-
-
-def _server_fk(table: str) -> ForeignKeyConstraint:
-    return ForeignKeyConstraint(
-        ["server_id"],
-        ["mcp_servers.id"],
-        ondelete="CASCADE",
-        name=f"fk_{table}_server_id_mcp_servers",
-    )
 
 
 class NotificationPreference(Base):
@@ -85,7 +67,7 @@ class EscalationPolicy(Base):
     __tablename__ = "escalation_policies"
     __table_args__ = (
         PrimaryKeyConstraint("org_id", name="pk_escalation_policies"),
-        _org_fk("escalation_policies"),
+        org_fk("escalation_policies"),
     )
 
     org_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
@@ -112,8 +94,8 @@ class NotificationCooldown(Base):
     __tablename__ = "notification_cooldowns"
     __table_args__ = (
         PrimaryKeyConstraint("server_id", "user_id", name="pk_notification_cooldowns"),
-        _org_fk("notification_cooldowns"),
-        _server_fk("notification_cooldowns"),
+        org_fk("notification_cooldowns"),
+        server_fk("notification_cooldowns"),
     )
 
     org_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
@@ -134,8 +116,8 @@ class NotificationDelivery(CreatedAtMixin, Base):
         UniqueConstraint(
             "org_id", "event_key", "user_id", "channel", name="uq_notification_deliveries_event"
         ),
-        _org_fk("notification_deliveries"),
-        _server_fk("notification_deliveries"),
+        org_fk("notification_deliveries"),
+        server_fk("notification_deliveries"),
         Index("ix_notification_deliveries_status", "org_id", "status", "created_at", "id"),
     )
 

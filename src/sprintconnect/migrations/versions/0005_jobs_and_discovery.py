@@ -13,7 +13,7 @@ from procrastinate.schema import SchemaManager
 from sqlalchemy.dialects import postgresql as pg
 
 from sprintconnect.db.rls import drop_tenant_isolation, tenant_isolation
-from sprintconnect.migrations.helpers import app_role, execute_all
+from sprintconnect.migrations.helpers import app_role, execute_all, org_fk, server_fk
 
 revision = "0005"
 down_revision = "0004"
@@ -32,24 +32,6 @@ PROCRASTINATE_TABLES = (
 def _created() -> sa.Column[object]:
     return sa.Column(
         "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
-    )
-
-
-def _org_fk(table: str) -> sa.ForeignKeyConstraint:
-    return sa.ForeignKeyConstraint(
-        ["org_id"],
-        ["organizations.id"],
-        ondelete="CASCADE",
-        name=f"fk_{table}_org_id_organizations",
-    )
-
-
-def _server_fk(table: str) -> sa.ForeignKeyConstraint:
-    return sa.ForeignKeyConstraint(
-        ["server_id"],
-        ["mcp_servers.id"],
-        ondelete="CASCADE",
-        name=f"fk_{table}_server_id_mcp_servers",
     )
 
 
@@ -75,7 +57,7 @@ def upgrade() -> None:
         sa.Column("dispatched_at", sa.DateTime(timezone=True)),
         sa.PrimaryKeyConstraint("id", name="pk_outbox_events"),
         sa.UniqueConstraint("org_id", "idempotency_key", name="uq_outbox_events_org_key"),
-        _org_fk("outbox_events"),
+        org_fk("outbox_events"),
     )
     op.execute(
         "CREATE INDEX ix_outbox_events_pending ON outbox_events (id) WHERE dispatched_at IS NULL"
@@ -99,8 +81,8 @@ def upgrade() -> None:
         sa.Column("last_confirmed_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_capability_snapshots"),
         sa.UniqueConstraint("server_id", "version", name="uq_capability_snapshots_server_version"),
-        _org_fk("capability_snapshots"),
-        _server_fk("capability_snapshots"),
+        org_fk("capability_snapshots"),
+        server_fk("capability_snapshots"),
     )
     op.create_table(
         "capability_items",
@@ -121,8 +103,8 @@ def upgrade() -> None:
             ondelete="CASCADE",
             name="fk_capability_items_snapshot_id_capability_snapshots",
         ),
-        _org_fk("capability_items"),
-        _server_fk("capability_items"),
+        org_fk("capability_items"),
+        server_fk("capability_items"),
     )
     op.create_index(
         "ix_capability_items_snapshot", "capability_items", ["snapshot_id", "kind", "name"]
@@ -145,8 +127,8 @@ def upgrade() -> None:
         sa.Column("started_at", sa.DateTime(timezone=True)),
         sa.Column("finished_at", sa.DateTime(timezone=True)),
         sa.PrimaryKeyConstraint("id", name="pk_discoveries"),
-        _org_fk("discoveries"),
-        _server_fk("discoveries"),
+        org_fk("discoveries"),
+        server_fk("discoveries"),
     )
     op.create_index("ix_discoveries_server_created", "discoveries", ["server_id", "created_at"])
     # At most one discovery per server waits or runs: the same request made ten times at once

@@ -27,7 +27,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql as pg
 
 from sprintconnect.db.rls import drop_tenant_isolation, tenant_isolation
-from sprintconnect.migrations.helpers import app_role, execute_all
+from sprintconnect.migrations.helpers import app_role, execute_all, org_fk, server_fk
 
 revision = "0014"
 down_revision = "0013"
@@ -45,20 +45,7 @@ def _ts(name: str, *, nullable: bool = True) -> sa.Column[object]:
 
 
 def _fks(table: str) -> list[sa.ForeignKeyConstraint]:
-    return [
-        sa.ForeignKeyConstraint(
-            ["org_id"],
-            ["organizations.id"],
-            ondelete="CASCADE",
-            name=f"fk_{table}_org_id_organizations",
-        ),
-        sa.ForeignKeyConstraint(
-            ["server_id"],
-            ["mcp_servers.id"],
-            ondelete="CASCADE",
-            name=f"fk_{table}_server_id_mcp_servers",
-        ),
-    ]
+    return [org_fk(table), server_fk(table)]
 
 
 def upgrade() -> None:

@@ -24,7 +24,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql as pg
 
 from sprintconnect.db.rls import drop_tenant_isolation, tenant_isolation
-from sprintconnect.migrations.helpers import app_role, execute_all
+from sprintconnect.migrations.helpers import app_role, execute_all, org_fk, server_fk
 
 revision = "0015"
 down_revision = "0014"
@@ -37,24 +37,6 @@ TABLES = (
     "notification_cooldowns",
     "notification_deliveries",
 )
-
-
-def _org_fk(table: str) -> sa.ForeignKeyConstraint:
-    return sa.ForeignKeyConstraint(
-        ["org_id"],
-        ["organizations.id"],
-        ondelete="CASCADE",
-        name=f"fk_{table}_org_id_organizations",
-    )
-
-
-def _server_fk(table: str) -> sa.ForeignKeyConstraint:
-    return sa.ForeignKeyConstraint(
-        ["server_id"],
-        ["mcp_servers.id"],
-        ondelete="CASCADE",
-        name=f"fk_{table}_server_id_mcp_servers",
-    )
 
 
 def _ts(name: str, *, now: bool = False) -> sa.Column[object]:
@@ -100,7 +82,7 @@ def upgrade() -> None:
         _ts("updated_at", now=True),
         sa.Column("updated_by_user_id", uuid),
         sa.PrimaryKeyConstraint("org_id", name="pk_escalation_policies"),
-        _org_fk("escalation_policies"),
+        org_fk("escalation_policies"),
     )
     op.create_table(
         "notification_cooldowns",
@@ -112,8 +94,8 @@ def upgrade() -> None:
         _ts("recovered_at"),
         sa.Column("alerted", sa.Boolean, nullable=False, server_default=sa.false()),
         sa.PrimaryKeyConstraint("server_id", "user_id", name="pk_notification_cooldowns"),
-        _org_fk("notification_cooldowns"),
-        _server_fk("notification_cooldowns"),
+        org_fk("notification_cooldowns"),
+        server_fk("notification_cooldowns"),
     )
     op.create_table(
         "notification_deliveries",
@@ -136,8 +118,8 @@ def upgrade() -> None:
         sa.UniqueConstraint(
             "org_id", "event_key", "user_id", "channel", name="uq_notification_deliveries_event"
         ),
-        _org_fk("notification_deliveries"),
-        _server_fk("notification_deliveries"),
+        org_fk("notification_deliveries"),
+        server_fk("notification_deliveries"),
     )
     op.create_index(
         "ix_notification_deliveries_status",
