@@ -271,7 +271,7 @@ async def record(
         )
         recorded.transition_id = transition.id
         kind = event_kind(previous, decision.status)
-        server = await McpServerRepository(session).get(org_id, server_id)
+        server = await McpServerRepository(session).get(org_id, server_id) if kind else None
         if kind is not None and server is not None:
             await emit(
                 session,
