@@ -78,6 +78,9 @@ def test_a_separate_metrics_port_in_a_real_process(
         database_url,
         SPRINTCONNECT_METRICS_PORT=str(metrics_port),
         SPRINTCONNECT_LOG_LEVEL="warning",
+        # No jobs here: an in-process worker would take other tests' jobs from the shared
+        # database and could still be finishing one when the process is told to stop.
+        SPRINTCONNECT_INPROCESS_WORKER="false",
     )
     proc = subprocess.Popen(
         [*CLI, "serve", "--port", str(port)],
