@@ -16,6 +16,9 @@ BENCHMARKS = {
     "request": ("benchmarks.request_cost", "GET /api/v1/me vs a minimal app doing one SELECT"),
     "visible": ("benchmarks.visible", "register to tools visible vs a bare SDK client's listing"),
     "health": ("benchmarks.health", "health checks of 2,000 servers, 1 and 2 workers, vs SDK ping"),
+    "audit_read": ("benchmarks.audit_read", "filtered audit pages and an export at 10M entries"),
+    "audit_ledger": ("benchmarks.audit_ledger", "audit appends vs INSERT; verify of 1M entries"),
+    "webhooks": ("benchmarks.webhooks", "webhook deliveries/s on one worker vs bare httpx POSTs"),
 }
 
 

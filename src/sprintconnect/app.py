@@ -10,6 +10,10 @@ from fastapi import Depends, FastAPI
 
 from sprintconnect import __version__
 from sprintconnect.api_key.endpoints import router as api_key_router
+from sprintconnect.audit.endpoints import platform_router as platform_audit_router
+from sprintconnect.audit.endpoints import router as audit_router
+from sprintconnect.audit.ledger.endpoints import keys_router as audit_keys_router
+from sprintconnect.audit.ledger.endpoints import router as audit_ledger_router
 from sprintconnect.authz import enforcement
 from sprintconnect.authz.factory import build_authorizer
 from sprintconnect.catalog.endpoints import router as catalog_router
@@ -18,6 +22,7 @@ from sprintconnect.discovery.endpoints import router as discovery_router
 from sprintconnect.handlers import install_error_handlers
 from sprintconnect.health.endpoints import router as health_router
 from sprintconnect.idempotency import IdempotencyMiddleware
+from sprintconnect.identity.auth_events import UnattributedAudit
 from sprintconnect.identity.cache import PrincipalCache
 from sprintconnect.identity.endpoints import router as identity_router
 from sprintconnect.identity.ratelimit import AuthenticationThrottled, OrgRateLimited, RateLimiter
@@ -44,6 +49,7 @@ from sprintconnect.role.endpoints import router as role_router
 from sprintconnect.runtime import Runtime, build_runtime
 from sprintconnect.secret import build_secret_store
 from sprintconnect.user.endpoints import router as user_router
+from sprintconnect.webhook.endpoints import router as webhook_router
 
 log = structlog.get_logger(__name__)
 
@@ -84,6 +90,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         app.state.failure_audit_limiter = RateLimiter(
             FAILURE_AUDIT_LIMIT, redis_url, namespace="auth-failure-audit"
         )
+        app.state.unattributed_audit = UnattributedAudit(redis_url)
         app.state.principal_cache = PrincipalCache(settings.api_key_cache_seconds)
         app.state.authorizer = build_authorizer(settings)
         app.state.secret_store = build_secret_store(rt)
@@ -142,6 +149,11 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(organization_router)
     app.include_router(jobs_router)
     app.include_router(notification_router)
+    app.include_router(webhook_router)
+    app.include_router(audit_router)
+    app.include_router(audit_ledger_router)
+    app.include_router(audit_keys_router)
+    app.include_router(platform_audit_router)
     # Innermost of ours: it sees bodies after the size limit, inside the request context.
     app.add_middleware(IdempotencyMiddleware)
     # Refuses what no route may receive (NUL, deep JSON, huge headers) before anything parses it.

@@ -46,6 +46,18 @@ def _register_secrets() -> None:
 
 _register_secrets()
 
+audit_app = typer.Typer(help="The audit log: verification and signing keys.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+def _register_audit_ledger() -> None:
+    from sprintconnect.audit.ledger.cli import register
+
+    register(audit_app)
+
+
+_register_audit_ledger()
+
 
 # Set by the top-level --verbose: commands other than serve and worker then log as configured.
 _verbose = False

@@ -146,6 +146,13 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
     # Attempts of one notification delivery (email, Slack, webhook) before it is ``failed``.
     notification_max_attempts: int = Field(default=6, ge=1, le=50)
+    # Webhooks: each request's deadline; how long an endpoint may fail every attempt before it
+    # is disabled; how many endpoints one organization may have.
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    webhook_disable_after_days: int = Field(default=5, ge=1, le=90)
+    webhook_max_endpoints: int = Field(default=50, ge=1, le=1000)
+    # Audit ledger: how often an organization's grown audit tree gets a signed checkpoint.
+    audit_checkpoint_seconds: int = Field(default=300, ge=60, le=86_400)
 
     @field_validator("egress_allow_private_cidrs")
     @classmethod

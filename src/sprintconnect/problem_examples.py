@@ -134,6 +134,23 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "detail": "No API key has the id d9a368c0-55c1-4f0e-8b7a-0e6f4d2c1a93 here.",
         "instance": _KEY,
     },
+    "audit-event-not-found": {
+        "detail": "No audit entry has the id 0b9a4a57-3c8e-4d6c-9f57-1a2b3c4d5e6f here.",
+        "instance": "/api/v1/audit/events/0b9a4a57-3c8e-4d6c-9f57-1a2b3c4d5e6f",
+    },
+    "audit-checkpoint-not-found": {
+        "detail": "This organization's audit log has no checkpoint yet.",
+        "instance": "/api/v1/audit/checkpoints/latest",
+    },
+    "audit-entry-not-sequenced": {
+        "detail": "The entry is not sequenced yet; it will be within a minute. Try again then.",
+        "instance": "/api/v1/audit/events/0b9a4a57-3c8e-4d6c-9f57-1a2b3c4d5e6f/inclusion-proof",
+    },
+    "audit-tree-size-invalid": {
+        "detail": "The ledger's tree has sizes 1 to 1204; 5000 is not one.",
+        "instance": "/api/v1/audit/consistency-proof",
+        "loc": ["query", "tree_size"],
+    },
     "member-not-found": {
         "detail": "No member has the user id 5d866963-8f41-4b2e-a0c7-61d2e9f3b4a8 here.",
         "instance": _MEMBER,
@@ -372,6 +389,42 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "detail": "Not reachable: redis.",
         "instance": "/readyz",
         "checks": {"database": "ok", "redis": "fail"},
+    },
+    # webhooks
+    "webhook-not-found": {
+        "detail": "No webhook has the id 0b7f5a2e-61c4-4d8e-9f13-8a2c5e7d4b90 in this "
+        "organization.",
+        "instance": "/api/v1/webhooks/0b7f5a2e-61c4-4d8e-9f13-8a2c5e7d4b90",
+    },
+    "webhook-delivery-not-found": {
+        "detail": "Webhook 0b7f5a2e-61c4-4d8e-9f13-8a2c5e7d4b90 has no delivery with the id "
+        "6e2d9c41-7a3b-4f58-b0e1-2c9f8d7a6b53.",
+        "instance": "/api/v1/webhooks/0b7f5a2e-61c4-4d8e-9f13-8a2c5e7d4b90/deliveries/"
+        "6e2d9c41-7a3b-4f58-b0e1-2c9f8d7a6b53",
+    },
+    "webhook-limit-reached": {
+        "detail": "An organization may have 50 webhook endpoints; delete one first.",
+        "instance": "/api/v1/webhooks",
+        "limit": 50,
+    },
+    "webhook-delivery-pending": {
+        "detail": "This delivery is still pending; it is sent on its schedule (or when the "
+        "webhook is enabled again).",
+        "instance": "/api/v1/webhooks/0b7f5a2e-61c4-4d8e-9f13-8a2c5e7d4b90/deliveries/"
+        "6e2d9c41-7a3b-4f58-b0e1-2c9f8d7a6b53/redeliver",
+    },
+    "unknown-event-type": {
+        "detail": "1 unknown event type(s); known: api_key.created, server.registered, ..., "
+        "a '<prefix>.*' pattern or '*'.",
+        "instance": "/api/v1/webhooks",
+        "errors": [
+            {
+                "loc": ["body", "event_types", 0],
+                "msg": "'server.exploded' is not a known event type or pattern",
+                "type": "unknown_event_type",
+            }
+        ],
+        "known_event_types": ["api_key.created", "server.registered"],
     },
     "database-not-ready": {
         "detail": "The database did not answer within 2 seconds.",

@@ -107,8 +107,12 @@ async def test_relay_turns_a_discovery_request_into_exactly_one_job(isolated: Is
                 {"a": f"outbox:{requested.id}", "b": f"outbox:{changed.id}"},
             )
         ).all()
-        assert len(jobs) == 1  # the other topic has no route: marked, and no job
-        job = jobs[0]
+        # The capability change starts the webhook fan-out only (it has no other route).
+        assert len(jobs) == 2
+        [fanout] = [j for j in jobs if j.task_name == "sc:webhook.fanout"]
+        assert fanout.queueing_lock == f"outbox:{changed.id}"
+        assert fanout.lock == f"sc:webhook.fanout:{tenant.org_id}"
+        [job] = [j for j in jobs if j.task_name == "sc:discovery.run"]
         assert job.task_name == "sc:discovery.run"
         assert job.queue_name == "discovery"
         assert job.lock == f"sc:discovery.run:{server_id}"
@@ -122,4 +126,7 @@ async def test_relay_turns_a_discovery_request_into_exactly_one_job(isolated: Is
             "event_key": f"discovery:{discovery_id}",
         }
         # Workers of the crash test share this database: this job is not theirs to run.
-        await session.execute(text("DELETE FROM procrastinate_jobs WHERE id = :id"), {"id": job.id})
+        for done in (job, fanout):
+            await session.execute(
+                text("DELETE FROM procrastinate_jobs WHERE id = :id"), {"id": done.id}
+            )

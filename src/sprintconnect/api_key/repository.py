@@ -11,6 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from sprintconnect.models import ApiKey, Membership
 
+# The stamp of a key's use, and its recent clients (newest first, de-duplicated, bounded).
+_TOUCH_USE = text(
+    "UPDATE api_keys SET last_used_at = :now, recent_clients = "
+    "(array_prepend(CAST(:client AS text), array_remove(recent_clients, CAST(:client AS text))))"
+    "[1:CAST(:keep AS integer)] "
+    "WHERE id = :id AND (last_used_at IS NULL OR last_used_at < :cutoff "
+    "OR (NOT (CAST(:client AS text) = ANY (recent_clients)) AND last_used_at < :new_cutoff))"
+)
+
 
 class ApiKeyRepository:
     def __init__(self, session: AsyncSession) -> None:
@@ -77,3 +86,28 @@ class ApiKeyRepository:
             .where((ApiKey.last_used_at.is_(None)) | (ApiKey.last_used_at < now - debounce))
             .values(last_used_at=now)
         )
+
+    async def touch_use(
+        self,
+        key_id: UUID,
+        now: datetime,
+        debounce: timedelta,
+        client: str,
+        *,
+        keep: int,
+        gap: timedelta,
+    ) -> bool:
+        """Stamp the key's use when its window has passed, or when ``client`` is not among
+        its recent clients and ``gap`` has passed since the last stamp (it then heads them,
+        ``keep`` at most); whether this call did: of concurrent requests, in any process,
+        one wins."""
+        params = {
+            "id": key_id,
+            "now": now,
+            "cutoff": now - debounce,
+            "new_cutoff": now - gap,
+            "client": client,
+            "keep": keep,
+        }
+        result = await self.session.execute(_TOUCH_USE, params)
+        return bool(getattr(result, "rowcount", 0))

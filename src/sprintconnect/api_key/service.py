@@ -27,6 +27,7 @@ from sprintconnect.errors import (
     PermissionDenied,
     ValidationFailed,
 )
+from sprintconnect.identity.auth_events import client_fingerprint, stamp_use, use_due
 from sprintconnect.identity.cache import forget_after_commit
 from sprintconnect.identity.principal import Actor, Principal
 from sprintconnect.identity.scopes import exceeding
@@ -326,8 +327,20 @@ class ApiKeyService:
                 "owner_not_member",
             )
         # The row is in hand: skip the write (and its round trip) while the stamp is fresh.
-        if key.last_used_at is None or key.last_used_at < now - debounce:
-            await self.keys.touch_last_used(key.id, now, debounce)
+        client = client_fingerprint()
+        recent = tuple(key.recent_clients)
+        if use_due(key.last_used_at, recent, client, now=now, debounce=debounce):
+            await stamp_use(
+                self.session,
+                key_id=key.id,
+                org_id=org_id,
+                owner_id=key.created_by_user_id,
+                prefix=match.group(1),
+                now=now,
+                debounce=debounce,
+                client=client,
+                recent=recent,
+            )
         return key
 
 

@@ -9,6 +9,7 @@ from uuid import UUID
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from sprintconnect.audit.redaction import masker_for
 from sprintconnect.audit.repository import AuditRepository
 from sprintconnect.audit.tags import AuditTag
 from sprintconnect.identity.principal import Actor
@@ -33,14 +34,23 @@ async def record(
     target: Target | None = None,
     details: dict[str, Any] | None = None,
 ) -> None:
-    """Append an audit event to the caller's transaction; it commits or rolls back with it."""
+    """Append an audit event to the caller's transaction; it commits or rolls back with it.
+
+    The organization's sensitive fields (``audit.redaction``) are masked in ``details``
+    before the row exists: what is stored (and proven by the ledger) never held them.
+    """
     meta = current_request()
+    masker = await masker_for(session, org_id)
+    if masker and details:
+        details = masker.mask(details)
     AuditRepository(session).add(
         AuditEvent(
             org_id=org_id,
             tag=str(tag),
             actor_type=actor.type,
             actor_id=actor.id,
+            actor_user_id=actor.user_id,
+            actor_super_admin=actor.super_admin,
             target_type=target.type if target else None,
             target_id=str(target.id) if target and target.id is not None else None,
             details=details or {},
@@ -51,6 +61,18 @@ async def record(
     )
     await session.flush()
     log.info("audit.recorded", tag=str(tag), org_id=str(org_id), actor_type=actor.type)
+    # The change as a webhook event: deliveries, in this transaction, to endpoints wanting it.
+    from sprintconnect.webhook.events import publish_audit  # imports audit: import here
+
+    await publish_audit(
+        session,
+        str(tag),
+        org_id=org_id,
+        actor=actor,
+        target_type=target.type if target else None,
+        target_id=str(target.id) if target and target.id is not None else None,
+        details=details,
+    )
 
 
 async def record_platform(
@@ -69,6 +91,8 @@ async def record_platform(
             "tag": str(tag),
             "actor_type": actor.type,
             "actor_id": actor.id,
+            "actor_user_id": actor.user_id,
+            "actor_super_admin": actor.super_admin,
             "target_type": target.type if target else None,
             "target_id": str(target.id) if target and target.id is not None else None,
             "details": details or {},

@@ -37,6 +37,26 @@ class AuditTag(StrEnum):
     API_KEY_AUTH_EXPIRED = "org:api_key:auth_expired"
     API_KEY_AUTH_REVOKED = "org:api_key:auth_revoked"
     API_KEY_AUTH_THROTTLED = "org:api_key:auth_throttled"
+    # A key's successful use: at most once per key and last-used debounce window.
+    API_KEY_AUTHENTICATED = "org:api_key:authenticated"
+    # A key that names no organization (unknown prefix, malformed): platform log, rate-bounded.
+    API_KEY_AUTH_UNATTRIBUTED = "platform:api_key:auth_failed"
+    # A discovery job stored a new capability snapshot (actor: system), not an unchanged one.
+    DISCOVERY_COMPLETED = "org:discovery:completed"
+    # Local secret store maintenance (``sprintconnect secrets …``), in the organization's log.
+    SECRET_DATA_KEY_ROTATED = "org:secret_data_key:rotated"  # noqa: S105 - a tag
+    SECRET_DATA_KEYS_REWRAPPED = "org:secret_data_key:rewrapped"  # noqa: S105 - a tag
     # Platform operators' actions on jobs: in platform_audit_events, and in the job's org.
     JOB_REPLAYED = "platform:job:replayed"
     JOB_DISCARDED = "platform:job:discarded"
+    # An export of the audit log (format, range and filters in the details).
+    AUDIT_EXPORTED = "org:audit:exported"
+    WEBHOOK_CREATED = "org:webhook:created"
+    WEBHOOK_UPDATED = "org:webhook:updated"
+    WEBHOOK_DELETED = "org:webhook:deleted"
+    WEBHOOK_SECRET_ROTATED = "org:webhook:secret_rotated"  # noqa: S105 - a tag
+    # An endpoint that answered 410 Gone or failed for days (actor: system).
+    WEBHOOK_DISABLED = "org:webhook:disabled"
+    WEBHOOK_REDELIVERED = "org:webhook:redelivered"
+    # The audit ledger's checkpoint signing key rotated (``sprintconnect audit rotate-key``).
+    AUDIT_KEY_ROTATED = "platform:audit_key:rotated"

@@ -22,6 +22,8 @@ PERMISSIONS: tuple[str, ...] = (
     "policies:read",
     "policies:write",
     "audit:read",
+    # The audit ledger's operations: publishing a checkpoint now, verifying the whole ledger.
+    "audit:manage",
     "webhooks:read",
     "webhooks:write",
     "analytics:read",
@@ -33,7 +35,9 @@ PERMISSIONS: tuple[str, ...] = (
 ALL_PERMISSIONS = frozenset(PERMISSIONS)
 READ_PERMISSIONS = frozenset(p for p in PERMISSIONS if p.endswith(":read")) | {"servers:production"}
 # What the broad ``write`` scope leaves to ``admin``: who may do what, and the org itself.
-ADMIN_ONLY = frozenset({"users:write", "roles:write", "policies:write", "org:write"})
+ADMIN_ONLY = frozenset(
+    {"users:write", "roles:write", "policies:write", "org:write", "audit:manage"}
+)
 WRITE_PERMISSIONS = ALL_PERMISSIONS - ADMIN_ONLY
 
 BUILT_IN_ROLES: dict[str, frozenset[str]] = {

@@ -128,14 +128,20 @@ class Authorizer:
     def _log(request: DecisionRequest, decision: Decision, seconds: float) -> None:
         result = "allow" if decision.allowed else "deny"
         DECISIONS.labels(result=result).inc()
+        # The decision log (story 8.2): what was decided, under which policy version, for
+        # which input (its SHA-256, ``DecisionRequest.input_hash``); a 403 names the same id.
         log.info(
             "authz.decision",
             decision_id=decision.decision_id,
             result=result,
+            org_id=request.org_id,
+            subject_kind=request.subject.kind,
             action=request.action,
             resource_type=request.resource.type,
+            resource_id=request.resource.id[:64],
             policy_version=request.policy_version,
             input_hash=request.input_hash(),
+            failed=decision.failed,
             reasons=list(decision.reasons),
             errors=[e[:200] for e in decision.errors],
             latency_us=round(seconds * 1_000_000, 1),

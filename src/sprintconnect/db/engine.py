@@ -10,6 +10,7 @@ from sprintconnect.config import Settings
 from sprintconnect.db.embedded import embedded_url, release_embedded
 from sprintconnect.db.urls import normalize, redacted, with_role
 from sprintconnect.kit.secrets import KeyRing
+from sprintconnect.kit.sensitive import session_info
 
 APP_ROLE_PASSWORD_PURPOSE = "database/app-role-password"  # noqa: S105 - a label
 
@@ -42,7 +43,11 @@ class Database:
             # SQL parameters are user data (names, emails): errors and logs show the statement only.
             hide_parameters=True,
         )
-        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        # Sessions carry the key that audit entries' sensitive fields are digested with.
+        self.session_info = session_info(keyring)
+        self.sessionmaker = async_sessionmaker(
+            self.engine, expire_on_commit=False, info=self.session_info
+        )
 
     def describe(self) -> dict[str, str | bool]:
         return {"url": redacted(self.app_url), "embedded": self.embedded}

@@ -21,7 +21,11 @@ async def owner_transaction(db: Database) -> AsyncIterator[AsyncSession]:
     """A session in one transaction as the owner; it commits when the block ends cleanly."""
     engine = create_async_engine(db.owner_url, poolclass=NullPool)
     try:
-        async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
+        info = dict(db.session_info)  # audit entries written here are masked alike
+        async with (
+            AsyncSession(engine, expire_on_commit=False, info=info) as session,
+            session.begin(),
+        ):
             yield session
     finally:
         await engine.dispose()

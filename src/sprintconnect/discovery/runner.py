@@ -15,6 +15,7 @@ from uuid import UUID
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from sprintconnect import audit
 from sprintconnect.catalog.repository import CatalogRepository
 from sprintconnect.db.tenancy import bind_tenant
 from sprintconnect.discovery.collect import Collected, Limits, collect
@@ -23,6 +24,7 @@ from sprintconnect.discovery.repository import ACTIVE, DiscoveryRepository, Snap
 from sprintconnect.discovery.service import snapshot_meta, to_item
 from sprintconnect.discovery.snapshot import content_digest, diff, is_empty, server_meta
 from sprintconnect.egress import policy_from_settings
+from sprintconnect.identity.principal import Actor
 from sprintconnect.jobs.context import TaskServices
 from sprintconnect.jobs.outbox import emit
 from sprintconnect.kit.redact import redact_credentials
@@ -168,6 +170,19 @@ async def _record(
             )
     if outcome != "unchanged":
         await CatalogRepository(session).replace_server(org_id, server.id, version, snapshot_id)
+        await audit.record(
+            session,
+            audit.AuditTag.DISCOVERY_COMPLETED,
+            org_id=org_id,
+            actor=Actor("system", "discovery"),
+            target=audit.Target("server", server.id),
+            details={
+                "discovery_id": str(discovery_id),
+                "outcome": outcome,
+                "version": version,
+                "items": len(collected.items),
+            },
+        )
     server.status = "active"
     server.current_snapshot_version = version
     server.last_discovered_at = now

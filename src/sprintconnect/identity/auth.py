@@ -22,7 +22,20 @@ from sprintconnect.errors import (
     InvalidCredentials,
     PermissionDenied,
 )
-from sprintconnect.identity.cache import PrincipalCache, VerifiedKey, forget_after_commit
+from sprintconnect.identity.auth_events import (
+    client_fingerprint,
+    key_prefix,
+    record_unattributed,
+    stamp_use,
+    use_due,
+    with_client,
+)
+from sprintconnect.identity.cache import (
+    PrincipalCache,
+    VerifiedKey,
+    forget_after_commit,
+    unstamp_after_rollback,
+)
 from sprintconnect.identity.principal import Actor, Principal
 from sprintconnect.identity.ratelimit import Use, first_spent
 from sprintconnect.identity.scopes import grants
@@ -49,14 +62,21 @@ def _bearer_token(request: Request) -> str:
     return token
 
 
-async def _record_failure(request: Request, runtime: Runtime, failure: KeyFailure) -> None:
+async def _record_failure(
+    request: Request, runtime: Runtime, failure: KeyFailure, token: str
+) -> None:
     """Audit a refused key in its own transaction: the request's own one rolls back.
 
     At most a few events per key and minute are written, so that guessing at a known
-    prefix cannot flood the audit log; the structured log still sees every attempt.
+    prefix cannot flood the audit log; the structured log still sees every attempt. A key
+    that names no organization goes to the platform log, within bounds of its own
+    (``identity.auth_events``).
     """
     log.warning("auth.api_key.refused", reason=failure.reason, org_id=str(failure.org_id or ""))
+    match = KEY_PATTERN.match(token)
+    prefix = match.group(1) if match is not None else None
     if failure.org_id is None:
+        await record_unattributed(request, runtime, reason=failure.reason, prefix=prefix)
         return
     if not await request.app.state.failure_audit_limiter.allows(str(failure.key_id)):
         return
@@ -68,7 +88,7 @@ async def _record_failure(request: Request, runtime: Runtime, failure: KeyFailur
             org_id=failure.org_id,
             actor=Actor("anonymous"),
             target=audit.Target("api_key", failure.key_id),
-            details={"reason": failure.reason},
+            details={"reason": failure.reason, "key_prefix": key_prefix(prefix or "")},
         )
 
 
@@ -119,7 +139,7 @@ async def _record_throttled(request: Request, runtime: Runtime, prefix: str) -> 
             org_id=org_id,
             actor=Actor("anonymous"),
             target=audit.Target("api_key", key_id),
-            details={"reason": "too_many_failures"},
+            details={"reason": "too_many_failures", "key_prefix": key_prefix(prefix)},
         )
 
 
@@ -245,7 +265,7 @@ async def authenticate_key(
         if isinstance(result, KeyFailure):
             for _, identity in checks:
                 await state.auth_failure_limiter.allows(*identity)
-            await _record_failure(request, runtime, result)
+            await _record_failure(request, runtime, result, token)
             raise result.error
         fresh = result
         key_id, org_id, user_id = fresh.id, fresh.org_id, fresh.created_by_user_id
@@ -260,19 +280,37 @@ async def authenticate_key(
     structlog.contextvars.bind_contextvars(org_id=str(org_id), api_key_id=str(key_id))
     if known is not None:
         await begin_bound(session, org_id)
-        if known.last_used_at is None or known.last_used_at < now - debounce:
-            await ApiKeyRepository(session).touch_last_used(key_id, now, debounce)
+        client = client_fingerprint()
+        if use_due(known.last_used_at, known.recent_clients, client, now=now, debounce=debounce):
+            match = KEY_PATTERN.match(token)
+            assert match is not None  # it verified
+            await stamp_use(
+                session,
+                key_id=key_id,
+                org_id=org_id,
+                owner_id=user_id,
+                prefix=match.group(1),
+                now=now,
+                debounce=debounce,
+                client=client,
+                recent=known.recent_clients,
+            )
             assert cache is not None
-            cache.used(digest, now)
+            cache.used(digest, now, with_client(known.recent_clients, client))
+            unstamp_after_rollback(session, cache, digest, known.last_used_at, known.recent_clients)
         facts, scopes = known.facts, known.scopes
     else:
         assert fresh is not None
         facts = await AccessRepository(session).facts(org_id, user_id)
         scopes = frozenset(fresh.scopes)
         if cache is not None:
-            last_used = fresh.last_used_at
-            if last_used is None or last_used < now - debounce:
-                last_used = now  # ``verify`` stamped it
+            # The row as read, before ``verify`` stamped it (the stamp is a plain UPDATE).
+            last_used, recent = fresh.last_used_at, tuple(fresh.recent_clients)
+            client = client_fingerprint()
+            if use_due(last_used, recent, client, now=now, debounce=debounce):
+                # Should this transaction not commit, the next request tries again.
+                unstamp_after_rollback(session, cache, digest, last_used, recent)
+                last_used, recent = now, with_client(recent, client)
             entry = VerifiedKey(
                 key_id=key_id,
                 org_id=org_id,
@@ -282,6 +320,7 @@ async def authenticate_key(
                 last_used_at=last_used,
                 facts=facts,
                 checked_at=now,
+                recent_clients=recent,
             )
             cache.put(digest, entry, generation)
     try:

@@ -29,13 +29,14 @@ from uuid import UUID
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from sprintconnect.authz.repository import AccessFacts
 
 # Each entry is small (about a kilobyte); the bound keeps a flood of distinct valid keys cheap.
 MAX_ENTRIES = 10_000
 _PENDING = "sprintconnect.auth_cache.pending"
+_UNSTAMP = "sprintconnect.auth_cache.unstamp"
 _EVERY_ORG = "*"
 
 
@@ -51,6 +52,8 @@ class VerifiedKey:
     last_used_at: datetime | None
     facts: AccessFacts
     checked_at: datetime
+    # Fingerprints of the clients the key was last used from (``identity.auth_events``).
+    recent_clients: tuple[str, ...] = ()
 
 
 class PrincipalCache:
@@ -90,11 +93,22 @@ class PrincipalCache:
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
 
-    def used(self, digest: bytes, at: datetime) -> None:
-        """The key's last use was stamped at ``at`` (so the next stamp waits its debounce)."""
+    def used(self, digest: bytes, at: datetime, recent_clients: tuple[str, ...]) -> None:
+        """The key's use was stamped at ``at`` (so the next stamp waits its debounce) by a
+        client now among ``recent_clients``."""
         entry = self._entries.get(digest)
         if entry is not None:
-            self._entries[digest] = replace(entry, last_used_at=at)
+            self._entries[digest] = replace(entry, last_used_at=at, recent_clients=recent_clients)
+
+    def unstamp(
+        self, digest: bytes, previous: datetime | None, recent_clients: tuple[str, ...]
+    ) -> None:
+        """The stamp at ``used`` rolled back: the next request stamps (and audits) again."""
+        entry = self._entries.get(digest)
+        if entry is not None:
+            self._entries[digest] = replace(
+                entry, last_used_at=previous, recent_clients=recent_clients
+            )
 
     def drop(self, org_ids: set[str]) -> None:
         """Forget the entries of these organizations (``"*"``: all of them)."""
@@ -130,8 +144,32 @@ def forget_after_commit(session: AsyncSession, org_id: UUID | None) -> None:
     pending.add(_EVERY_ORG if org_id is None else str(org_id))
 
 
+def unstamp_after_rollback(
+    session: AsyncSession,
+    cache: PrincipalCache,
+    digest: bytes,
+    previous: datetime | None,
+    recent_clients: tuple[str, ...],
+) -> None:
+    """Should ``session`` roll back, the key's stamp (and its audit entry) did not happen:
+    put the cached last use back to ``previous`` so that a later request stamps it."""
+    pending = session.sync_session.info.setdefault(_UNSTAMP, [])
+    pending.append((cache, digest, previous, recent_clients))
+
+
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
+    session.info.pop(_UNSTAMP, None)
     pending = session.info.pop(_PENDING, None)
     if pending:
         forget_now(pending)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    """A transaction that ended without a commit (rolled back, or closed unfinished): its
+    stamps did not happen (a commit took them away first)."""
+    if transaction.parent is not None:
+        return
+    for cache, digest, previous, recent_clients in session.info.pop(_UNSTAMP, ()):
+        cache.unstamp(digest, previous, recent_clients)

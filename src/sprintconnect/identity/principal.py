@@ -9,10 +9,18 @@ from uuid import UUID
 
 @dataclass(frozen=True)
 class Actor:
-    """Who did something, as the audit log records it."""
+    """Who did something, as the audit log records it.
 
-    type: Literal["api_key", "user", "system", "anonymous"]
+    ``api_key``: a user's key (``user_id`` is its owner); ``service``: a service key (no
+    user); ``user``: a user acting without a key (e.g. a platform operator through the jobs
+    API); ``system``: the platform itself (scheduler, CLI, migrations); ``anonymous``: a
+    refused credential. ``super_admin`` marks a user who was a platform operator.
+    """
+
+    type: Literal["api_key", "service", "user", "system", "anonymous"]
     id: str | None = None
+    user_id: str | None = None
+    super_admin: bool = False
 
 
 @dataclass(frozen=True)
@@ -36,8 +44,10 @@ class Principal:
 
     @property
     def actor(self) -> Actor:
+        user = str(self.user_id) if self.user_id is not None else None
         if self.api_key_id is not None:
-            return Actor("api_key", str(self.api_key_id))
-        if self.user_id is not None:
-            return Actor("user", str(self.user_id))
+            kind: Literal["api_key", "service"] = "api_key" if user else "service"
+            return Actor(kind, str(self.api_key_id), user, self.super_admin)
+        if user is not None:
+            return Actor("user", user, user, self.super_admin)
         return Actor("system")

@@ -5,10 +5,12 @@ from __future__ import annotations
 import procrastinate
 from procrastinate import PsycopgConnector
 
+from sprintconnect.audit.ledger.tasks import build_blueprint as audit_ledger_tasks
 from sprintconnect.db.engine import Database
 from sprintconnect.discovery.tasks import build_blueprint as discovery_tasks
 from sprintconnect.health.tasks import build_blueprint as health_tasks
 from sprintconnect.notification.tasks import build_blueprint as notification_tasks
+from sprintconnect.webhook.tasks import build_blueprint as webhook_tasks
 
 NAMESPACE = "sc"
 
@@ -25,4 +27,6 @@ def build_job_app(db: Database, *, pool_size: int = 4) -> procrastinate.App:
     app.add_tasks_from(discovery_tasks(), namespace=NAMESPACE)
     app.add_tasks_from(health_tasks(), namespace=NAMESPACE)
     app.add_tasks_from(notification_tasks(), namespace=NAMESPACE)
+    app.add_tasks_from(webhook_tasks(), namespace=NAMESPACE)
+    app.add_tasks_from(audit_ledger_tasks(), namespace=NAMESPACE)
     return app

@@ -38,16 +38,37 @@ class Route:
     task: str
     queue: str
     lock_key: str | None = None  # a payload field; runs sharing its value never overlap
+    with_topic: bool = False  # the job gets the event's ``topic`` too (one task, many topics)
 
 
-# Topics with no route (e.g. ``server.capabilities.changed`` until webhooks exist) are marked
-# dispatched and kept: the outbox is also the event history.
+# Topics with no route (e.g. ``webhook.disabled``) are marked dispatched and kept: the outbox
+# is also the event history.
 ROUTES: dict[str, Route] = {
     "discovery.requested": Route("sc:discovery.run", "discovery", lock_key="server_id"),
     "server.health.unhealthy": Route("sc:notification.dispatch", "notifications", "server_id"),
     "server.health.degraded": Route("sc:notification.dispatch", "notifications", "server_id"),
     "server.health.recovered": Route("sc:notification.dispatch", "notifications", "server_id"),
 }
+
+# Fan-out: topics that start a job beside (or instead of) their ``ROUTES`` one. Webhook
+# deliveries of one organization are written in outbox order: its fan-out runs never overlap.
+WEBHOOK_FANOUT = Route("sc:webhook.fanout", "webhooks", lock_key="org_id", with_topic=True)
+FAN_OUT: dict[str, tuple[Route, ...]] = {
+    topic: (WEBHOOK_FANOUT,)
+    for topic in (
+        "server.health.unhealthy",
+        "server.health.degraded",
+        "server.health.recovered",
+        "server.capabilities.changed",
+        "audit.checkpoint",
+    )
+}
+
+
+def routes(topic: str) -> tuple[Route, ...]:
+    """Every job an event of ``topic`` starts (none: kept as history only)."""
+    first = (ROUTES[topic],) if topic in ROUTES else ()
+    return first + FAN_OUT.get(topic, ())
 
 
 async def emit(
@@ -74,21 +95,21 @@ async def relay_once(sessionmaker: async_sessionmaker[AsyncSession], *, limit: i
             await session.execute(text("SELECT * FROM sc_outbox_claim(:n)"), {"n": limit})
         ).all()
         for row in rows:
-            route = ROUTES.get(row.topic)
-            if route is None:
-                continue
-            args = {**row.payload, "org_id": str(row.org_id), "event_key": row.idempotency_key}
-            lock = f"{route.task}:{row.payload[route.lock_key]}" if route.lock_key else None
-            await session.execute(
-                _DEFER,
-                {
-                    "queue": route.queue,
-                    "task": route.task,
-                    "lock": lock,
-                    "qlock": f"outbox:{row.id}",
-                    "args": json.dumps(args),
-                },
-            )
+            for i, route in enumerate(routes(row.topic)):
+                args = {**row.payload, "org_id": str(row.org_id), "event_key": row.idempotency_key}
+                if route.with_topic:
+                    args["topic"] = row.topic
+                lock = f"{route.task}:{args[route.lock_key]}" if route.lock_key else None
+                await session.execute(
+                    _DEFER,
+                    {
+                        "queue": route.queue,
+                        "task": route.task,
+                        "lock": lock,
+                        "qlock": f"outbox:{row.id}" if i == 0 else f"outbox:{row.id}:{route.task}",
+                        "args": json.dumps(args),
+                    },
+                )
     if rows:
         log.info("outbox.relayed", events=len(rows))
     return len(rows)

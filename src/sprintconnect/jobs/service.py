@@ -179,7 +179,8 @@ class JobService:
         The entry names the operator (a user: super admins always are one) and the key used.
         """
         org_id = await self._job_org(job)
-        actor = Actor("user", self._operator())
+        operator = self._operator()
+        actor = Actor("user", operator, operator, super_admin=True)
         target = audit.Target("job", str(job.id))
         details: dict[str, Any] = {
             "task": job.task,

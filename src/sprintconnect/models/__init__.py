@@ -3,6 +3,12 @@
 from sprintconnect.models.access import PolicyVersion, Role, RoleAssignment
 from sprintconnect.models.api_key import ApiKey
 from sprintconnect.models.audit import AuditEvent, PlatformAuditEvent
+from sprintconnect.models.audit_ledger import (
+    AuditCheckpoint,
+    AuditLeaf,
+    AuditLedgerHead,
+    AuditSigningKey,
+)
 from sprintconnect.models.base import Base
 from sprintconnect.models.catalog import ServerCapability
 from sprintconnect.models.discovery import CapabilityItem, CapabilitySnapshot, Discovery
@@ -19,10 +25,15 @@ from sprintconnect.models.organization import Organization
 from sprintconnect.models.outbox import OutboxEvent
 from sprintconnect.models.secret import SecretDataKey, StoredSecret
 from sprintconnect.models.user import Membership, User
+from sprintconnect.models.webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "ApiKey",
+    "AuditCheckpoint",
     "AuditEvent",
+    "AuditLeaf",
+    "AuditLedgerHead",
+    "AuditSigningKey",
     "Base",
     "CapabilityItem",
     "CapabilitySnapshot",
@@ -48,4 +59,7 @@ __all__ = [
     "ServerHealth",
     "StoredSecret",
     "User",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -48,4 +48,9 @@ class ApiKey(IdMixin, CreatedAtMixin, Base):
         UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE")
     )
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Fingerprints of the last clients (address, user agent) the key was used from, newest
+    # first: a new one is audited at once (``identity.auth_events``).
+    recent_clients: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), nullable=False, default=list, server_default="{}"
+    )
     expiry_notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -36,3 +36,7 @@ class Organization(IdMixin, CreatedAtMixin, Base):
     health_degraded_after_seconds: Mapped[int] = mapped_column(
         Integer, nullable=False, default=900, server_default="900"
     )
+    # JSON keys or dotted paths whose values audit entries keep only as a keyed digest.
+    audit_sensitive_fields: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), nullable=False, default=list, server_default="{}"
+    )

@@ -5,32 +5,29 @@ requests go through the egress guard (``build_httpx_client``) with the organizat
 Every failure becomes ``DeliveryFailed`` with a message that names no secret: a Slack webhook URL
 carries its secret in the path, so it is cut out of any text before the text is kept or logged.
 Generic webhooks are signed as the Standard Webhooks specification says (``webhook-id``,
-``webhook-timestamp``, ``webhook-signature: v1,<base64 HMAC-SHA256>``); the library for it is
-not installed here, and the scheme is a few lines (a known-answer test pins it).
+``webhook-timestamp``, ``webhook-signature: v1,<base64 HMAC-SHA256>``) by ``kit.signing``,
+which the webhook domain shares.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Any
 
 import aiosmtplib
 import httpx
-from standardwebhooks.webhooks import Webhook
 
 from sprintconnect.config import Settings
 from sprintconnect.egress import EgressPolicy, build_httpx_client
 from sprintconnect.kit.redact import REDACTED, redact_credentials
+from sprintconnect.kit.signing import secret_key as secret_key  # re-exported
+from sprintconnect.kit.signing import sign
 from sprintconnect.mcp_server.connector import Network
 
-SECRET_PREFIX = "whsec_"  # noqa: S105 - the format's prefix, not a secret
 MAX_ERROR = 1000
 
 
@@ -188,25 +185,6 @@ async def send_slack(
 
 
 # --- generic webhooks -----------------------------------------------------------------------
-
-
-def secret_key(secret: str) -> bytes:
-    """The key bytes of a ``whsec_<base64>`` secret; ValueError when it is not one."""
-    if not secret.startswith(SECRET_PREFIX):
-        raise ValueError(f"must start with '{SECRET_PREFIX}'")
-    try:
-        key = base64.b64decode(secret[len(SECRET_PREFIX) :], validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise ValueError(f"must be '{SECRET_PREFIX}' followed by base64") from exc
-    if not 16 <= len(key) <= 64:
-        raise ValueError("must hold 16 to 64 bytes of key")
-    return key
-
-
-def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
-    """The ``webhook-signature`` value of the Standard Webhooks specification."""
-    signer = Webhook(secret_key(secret))
-    return signer.sign(msg_id, datetime.fromtimestamp(timestamp, UTC), body.decode())
 
 
 def webhook_body(notice: Notice) -> bytes:

@@ -18,10 +18,10 @@ from sprintconnect.errors import FieldError, PermissionDenied, ValidationFailed
 from sprintconnect.identity.principal import Principal
 from sprintconnect.kit.clock import Clock
 from sprintconnect.kit.pagination import decode_cursor, encode_cursor
+from sprintconnect.kit.signing import secret_key
 from sprintconnect.models import EscalationPolicy, NotificationPreference
 from sprintconnect.models.notification import HEALTH_TOPICS
 from sprintconnect.notification import schemas
-from sprintconnect.notification.channels import secret_key
 from sprintconnect.notification.repository import NotificationRepository
 from sprintconnect.organization.repository import OrganizationRepository
 from sprintconnect.role.repository import RoleRepository

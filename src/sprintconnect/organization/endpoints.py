@@ -28,6 +28,7 @@ def _out(org: Organization, settings: Settings) -> OrganizationOut:
         health_min_interval_seconds=min_interval(org, settings),
         health_failure_threshold=org.health_failure_threshold,
         health_degraded_after_seconds=org.health_degraded_after_seconds,
+        audit_sensitive_fields=list(org.audit_sensitive_fields),
         created_at=org.created_at,
     )
 
@@ -44,9 +45,10 @@ async def get_organization(
 @router.patch(
     "",
     summary="Change your organization's settings",
-    description="Name, time zone (used by time-window policies), egress allowlist and the "
-    "health escalation thresholds (servers may override them). The server quota and the "
-    "minimum health check interval are the platform operator's to set.",
+    description="Name, time zone (used by time-window policies), egress allowlist, the "
+    "health escalation thresholds (servers may override them) and the audit log's sensitive "
+    "fields. The server quota and the minimum health check interval are the platform "
+    "operator's to set.",
 )
 async def update_organization(
     body: OrganizationUpdate, principal: OrgWrite, session: DbSession, runtime: RuntimeDep

@@ -26,3 +26,8 @@ class OrganizationRepository:
         """An organization's id by slug or name, across tenants (through a definer function)."""
         value = await self.session.scalar(text("SELECT sc_org_lookup(:ref)"), {"ref": ref})
         return UUID(str(value)) if value is not None else None
+
+    async def audit_sensitive_fields(self, org_id: UUID) -> list[str]:
+        """The fields audit entries of the (bound) organization mask; none when not visible."""
+        stmt = select(Organization.audit_sensitive_fields).where(Organization.id == org_id)
+        return list(await self.session.scalar(stmt) or [])

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from sprintconnect.egress import parse_allowlist
+from sprintconnect.kit.sensitive import MAX_FIELDS, normalize_fields
 
 
 class OrganizationOut(BaseModel):
@@ -31,6 +32,11 @@ class OrganizationOut(BaseModel):
     health_degraded_after_seconds: int = Field(
         description="Seconds unhealthy after which a server is `degraded`."
     )
+    audit_sensitive_fields: list[str] = Field(
+        description="JSON keys (at any depth) or dotted paths from the root of an audit "
+        "entry's details whose values the audit log keeps only as `[redacted:<8 hex>]`, a "
+        "keyed digest: equal values still match in a search, the value is never stored."
+    )
     created_at: datetime
 
 
@@ -44,6 +50,7 @@ class OrganizationUpdate(BaseModel):
                     "egress_allowlist": ["*.example.com"],
                     "health_failure_threshold": 3,
                     "health_degraded_after_seconds": 900,
+                    "audit_sensitive_fields": ["email", "details.headers.authorization"],
                 }
             ]
         },
@@ -58,6 +65,17 @@ class OrganizationUpdate(BaseModel):
     health_degraded_after_seconds: int | None = Field(
         default=None, ge=1, le=30 * 86_400, description="Servers may override it."
     )
+    audit_sensitive_fields: list[str] | None = Field(
+        default=None,
+        max_length=MAX_FIELDS,
+        description="Replaces the list. Applies to entries written from then on; entries "
+        "already written keep what they hold (the log is append-only).",
+    )
+
+    @field_validator("audit_sensitive_fields")
+    @classmethod
+    def _sensitive(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else normalize_fields(value)
 
     @field_validator("time_zone")
     @classmethod

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from sprintconnect import audit
 from sprintconnect.api_key.service import ApiKeyService, IssuedKey
+from sprintconnect.audit.redaction import forget as forget_sensitive_fields
 from sprintconnect.catalog.repository import CatalogRepository
 from sprintconnect.db.tenancy import bind_tenant
 from sprintconnect.errors import Conflict, NotFound, ValidationFailed
@@ -117,13 +118,17 @@ async def update_settings(
     for field, value in changes.items():
         setattr(org, field, value)
     await session.flush()
+    details: dict[str, object] = {"changed": sorted(changes)}
+    if "audit_sensitive_fields" in changes:
+        forget_sensitive_fields(session)  # this entry is masked by the new list already
+        details["audit_sensitive_fields"] = list(org.audit_sensitive_fields)
     await audit.record(
         session,
         audit.AuditTag.ORG_SETTINGS_UPDATED,
         org_id=org.id,
         actor=actor,
         target=audit.Target("organization", org.id),
-        details={"changed": sorted(changes)},
+        details=details,
     )
     # The allowlist decides which registered servers can be reached: searches cache on this.
     await CatalogRepository(session).bump(org.id)

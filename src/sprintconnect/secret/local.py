@@ -12,7 +12,9 @@ import structlog
 from cryptography.exceptions import InvalidTag
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from sprintconnect import audit
 from sprintconnect.db.tenancy import bind_tenant
+from sprintconnect.identity.principal import Actor
 from sprintconnect.kit.clock import Clock
 from sprintconnect.kit.secrets import KeyRing
 from sprintconnect.models import SecretDataKey, StoredSecret
@@ -32,6 +34,8 @@ from sprintconnect.secret.store import (
 )
 
 log = structlog.get_logger(__name__)
+# Key rotations are run by an operator from the command line.
+_OPERATOR = Actor("system", "cli")
 
 
 @dataclass(frozen=True)
@@ -216,6 +220,15 @@ class LocalSecretStore:
                 )
                 row.rewrapped_at = self._clock.now()
                 count += 1
+            if count:
+                await audit.record(
+                    repo.session,
+                    audit.AuditTag.SECRET_DATA_KEYS_REWRAPPED,
+                    org_id=org_id,
+                    actor=_OPERATOR,
+                    target=audit.Target("secret_store"),
+                    details={"kek_version": target, "data_keys": count},
+                )
         return count
 
     async def rotate_data_key(self, org_id: UUID) -> DataKeyRotation:
@@ -241,6 +254,14 @@ class LocalSecretStore:
                 )
             await repo.flush()
             await repo.drop_data_keys_before(org_id, version)
+            await audit.record(
+                repo.session,
+                audit.AuditTag.SECRET_DATA_KEY_ROTATED,
+                org_id=org_id,
+                actor=_OPERATOR,
+                target=audit.Target("secret_store"),
+                details={"dek_version": version, "reencrypted_secrets": len(secrets)},
+            )
         log.info(
             "secret.dek_rotated", org_id=str(org_id), dek_version=version, secrets=len(secrets)
         )

@@ -1,0 +1,1 @@
+"""Webhooks: signed deliveries of the organization's events to its endpoints (issue 13)."""
