@@ -225,6 +225,7 @@ def _serve(kind: str, settings: Settings, log_path: str, ready: Connection) -> N
     import uvicorn
 
     from sprintconnect.cli import UVICORN_LIMITS
+    from sprintconnect.kit.heap import freeze_startup_heap
     from sprintconnect.logging import configure_logging
 
     # The app's log lines go to a file: written as in production, kept off the terminal.
@@ -247,6 +248,7 @@ def _serve(kind: str, settings: Settings, log_path: str, ready: Connection) -> N
     config = uvicorn.Config(
         app, log_config=None, proxy_headers=False, server_header=False, **limits
     )
+    freeze_startup_heap()  # as ``sprintconnect serve`` does once started, for every server alike
     uvicorn.Server(config).run(sockets=[sock])
 
 

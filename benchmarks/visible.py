@@ -45,8 +45,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 
 from .discovery import bare_discover, scratch_database
+from .search_dataset import conninfo
 from .stats import percentile
 
 NPM_DIR = Path(__file__).resolve().parent.parent / "tests" / "npm"
@@ -142,6 +144,7 @@ def _env(database_url: str, data_dir: Path) -> dict[str, str]:
 class Deployment:
     base_url: str
     headers: dict[str, str]
+    database_url: str  # a libpq connection string, as the owner: for the pickup timestamps
 
 
 @contextlib.contextmanager
@@ -171,7 +174,7 @@ def deployment(database_url: str, folder: Path) -> Iterator[Deployment]:
             lambda: b"worker: running" in worker_log.read_bytes(), "worker", worker, worker_log
         )
         _wait_for(lambda: _answers(base_url + "/readyz"), "serve", serve, serve_log)
-        yield Deployment(base_url, headers)
+        yield Deployment(base_url, headers, conninfo(database_url))
 
 
 @dataclass
@@ -184,6 +187,10 @@ class Samples:
     queued: list[float] = field(default_factory=list)
     running: list[float] = field(default_factory=list)
     polls: list[int] = field(default_factory=list)
+    # From the POST's answer (client clock) to each step's database timestamp (same machine).
+    relayed: list[float] = field(default_factory=list)
+    job_started: list[float] = field(default_factory=list)
+    discovery_started: list[float] = field(default_factory=list)
 
 
 def _seconds(later: str, earlier: str) -> float:
@@ -215,6 +222,25 @@ async def _capabilities(api: httpx.AsyncClient, dep: Deployment, server_id: str)
     return answer.status_code
 
 
+_PICKUP_SQL = """
+SELECT extract(epoch FROM o.dispatched_at),
+       (SELECT extract(epoch FROM min(e.at)) FROM procrastinate_jobs j
+          JOIN procrastinate_events e ON e.job_id = j.id AND e.type = 'started'
+         WHERE j.queueing_lock = 'outbox:' || o.id),
+       (SELECT extract(epoch FROM d.started_at) FROM discoveries d WHERE d.id = %(id)s)
+  FROM outbox_events o WHERE o.idempotency_key = 'discovery:' || %(id)s
+"""
+
+
+def _pickup(database_url: str, discovery_id: str, answered: float) -> tuple[float, ...]:
+    """Seconds from the POST's answer to: the relay's claim, the job's start, the discovery's."""
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute(_PICKUP_SQL, {"id": discovery_id}).fetchone()
+    if row is None or None in row:
+        raise RuntimeError(f"no pickup timestamps for discovery {discovery_id}: {row}")
+    return tuple(float(at) - answered for at in row)
+
+
 async def one_round(
     api: httpx.AsyncClient, dep: Deployment, url: str, n: int, poll: float, out: Samples | None
 ) -> None:
@@ -227,6 +253,7 @@ async def one_round(
     began = time.perf_counter()
     registered = await _register(api, dep, url, f"visible-{n:04d}", wait=False)
     post = time.perf_counter() - began
+    answered = time.time()
     server_id, polls = registered["server"]["id"], 0
     while await _capabilities(api, dep, server_id) != 200:
         polls += 1
@@ -256,6 +283,10 @@ async def one_round(
         out.queued.append(_seconds(found["started_at"], found["created_at"]))
         out.running.append(_seconds(found["finished_at"], found["started_at"]))
         out.polls.append(polls)
+        relayed, job, started = _pickup(dep.database_url, registered["discovery_id"], answered)
+        out.relayed.append(relayed)
+        out.job_started.append(job)
+        out.discovery_started.append(started)
 
 
 def _line(label: str, samples: list[float], bare: float | None = None) -> None:
@@ -280,6 +311,9 @@ def report(samples: Samples) -> None:
     _line("POST /servers -> capabilities visible", samples.visible, bare)
     _line("  of which queued -> discovery started", samples.queued)
     _line("  of which discovery started -> finished", samples.running)
+    _line("POST answered -> outbox event relayed", samples.relayed)
+    _line("POST answered -> job started (procrastinate)", samples.job_started)
+    _line("POST answered -> discovery marked started", samples.discovery_started)
     _line("POST /servers?wait=true, its answer", samples.post_wait, bare)
     _line("POST ?wait=true -> capabilities read", samples.visible_wait, bare)
     print(f"  polls of the capabilities before visible: p50={percentile(samples.polls, 50)}")

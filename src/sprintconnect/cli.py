@@ -205,6 +205,9 @@ def serve(
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             await super().startup(sockets=sockets)
             if self.started:  # the app started and the sockets accept connections
+                from sprintconnect.kit.heap import freeze_startup_heap
+
+                freeze_startup_heap()
                 _step(f"SprintConnect {__version__} listening on {where}")
 
     config = uvicorn.Config(
@@ -235,6 +238,9 @@ def worker() -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         await runner.start()
+        from sprintconnect.kit.heap import freeze_startup_heap
+
+        freeze_startup_heap()
         _step(f"worker: running ({settings.worker_concurrency} concurrent jobs); Ctrl-C stops.")
         try:
             await stop.wait()

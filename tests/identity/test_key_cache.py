@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from sprintconnect.api_key.service import revoke_member_keys
 from sprintconnect.authz.repository import AccessFacts
+from sprintconnect.db.session import bind_when_used
 from sprintconnect.db.tenancy import bind_tenant
 from sprintconnect.identity.cache import PrincipalCache, VerifiedKey
 from sprintconnect.identity.principal import Actor
@@ -168,3 +169,52 @@ def test_the_cache_is_bounded_and_can_be_switched_off() -> None:
     off.put(b"x", _entry(uuid.uuid4(), now), off.generation())
     assert not off.enabled
     assert len(off) == 0
+
+
+async def test_a_cached_me_takes_no_database_connection(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant
+) -> None:
+    """``/me`` answers from the principal: once the key is cached, not even a pool checkout."""
+    checkouts: list[object] = []
+
+    def count(*_: object) -> None:
+        checkouts.append(object())
+
+    pool = runtime.db.engine.sync_engine.pool
+    assert (await _me(client, tenant.headers)).status_code == 200  # checks and caches the key
+    event.listen(pool, "checkout", count)
+    try:
+        answer = await _me(client, tenant.headers)
+    finally:
+        event.remove(pool, "checkout", count)
+    assert answer.status_code == 200
+    assert answer.json()["org_slug"] == tenant.slug
+    assert checkouts == []
+
+
+async def test_a_renamed_organization_shows_on_the_next_me(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    assert (await _me(client, tenant.headers)).status_code == 200  # cached
+    renamed = await client.patch(
+        "/api/v1/organization", json={"name": "Renamed Org"}, headers=tenant.headers
+    )
+    assert renamed.status_code == 200, renamed.text
+    assert (await _me(client, tenant.headers)).json()["org_name"] == "Renamed Org"
+
+
+async def test_bind_when_used_binds_every_transaction_the_session_begins(
+    runtime: Runtime, tenant: Tenant
+) -> None:
+    """A cached key binds lazily (``db.session.bind_when_used``): the first statement of each
+    transaction runs bound, including a transaction begun after a commit mid-request (what
+    ``release_connection`` does before calling out)."""
+    setting = text("SELECT current_setting('app.org_id', true)")
+    async with runtime.db.sessionmaker() as session:
+        bind_when_used(session, tenant.org_id)
+        assert await session.scalar(setting) == str(tenant.org_id)
+        await session.commit()
+        assert await session.scalar(setting) == str(tenant.org_id)
+        await session.rollback()
+    async with runtime.db.sessionmaker() as session:  # a pooled connection, binding gone
+        assert await session.scalar(setting) in (None, "")

@@ -37,7 +37,7 @@ async def test_checks_count_nothing_and_hits_count_until_one_is_spent(
     # The organization counted the three allowed requests only, not the refused one.
     assert org.item is not None
     item = org.item
-    stats = await org.window._run(lambda s: s.get_window_stats(item, org.namespace, "o1"))
+    stats = await org.window.stats(item, org.namespace, "o1")
     assert stats.remaining == 100 - 3
     # Failures spend the address window; checking it counts nothing more.
     assert await failures.allows("address", "192.0.2.1")

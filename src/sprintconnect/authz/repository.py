@@ -30,6 +30,8 @@ _ACCESS_SQL = text(
         (SELECT coalesce(max(version), 0) FROM policy_versions WHERE org_id = :org)
             AS policy_version,
         (SELECT time_zone FROM organizations WHERE id = :org) AS time_zone,
+        (SELECT name FROM organizations WHERE id = :org) AS org_name,
+        (SELECT slug FROM organizations WHERE id = :org) AS org_slug,
         coalesce((SELECT is_super_admin FROM users WHERE id = :user), false) AS super_admin,
         EXISTS (SELECT 1 FROM memberships WHERE org_id = :org AND user_id = :user) AS member
     """
@@ -47,6 +49,9 @@ class AccessFacts:
     custom_permissions: frozenset[str]
     policy_version: int
     time_zone: str
+    # The organization's own label, read with the rest (``/api/v1/me`` answers from it).
+    org_name: str = ""
+    org_slug: str = ""
 
 
 class AccessRepository:
@@ -63,6 +68,8 @@ class AccessRepository:
             custom_permissions=frozenset(row.custom_permissions),
             policy_version=int(row.policy_version),
             time_zone=str(row.time_zone or "UTC"),
+            org_name=str(row.org_name or ""),
+            org_slug=str(row.org_slug or ""),
         )
 
     async def policy_text(self, org_id: UUID, version: int) -> str:

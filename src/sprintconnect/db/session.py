@@ -9,9 +9,11 @@ from uuid import UUID
 from fastapi import Depends, Request
 from psycopg import AsyncConnection
 from psycopg.pq import TransactionStatus
+from sqlalchemy import Connection, event
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
-from sprintconnect.db.tenancy import TENANT_SETTING, bind_tenant
+from sprintconnect.db.tenancy import TENANT_SETTING
 from sprintconnect.runtime import Runtime
 
 
@@ -31,24 +33,39 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             await session.commit()
 
 
-async def begin_bound(session: AsyncSession, org_id: UUID) -> None:
-    """``bind_tenant`` as the session's first statement, sent with its ``BEGIN`` at once.
+TENANT_INFO = "sprintconnect.tenant"
 
-    psycopg opens a transaction with a ``BEGIN`` of its own round trip before the first
-    statement; in a pipeline both go out together and one round trip does. The binding is the
-    same ``SET LOCAL`` (``set_config(..., true)``). Anywhere but at the start of a transaction,
-    it is ``bind_tenant`` itself.
+
+def bind_when_used(session: AsyncSession, org_id: UUID) -> None:
+    """Bind ``org_id`` to each transaction the session begins from now on, as it begins.
+
+    Nothing is sent now: a request that never touches the database (``/api/v1/me`` answered
+    from the key cache) takes no pooled connection at all. When the session does begin a
+    transaction, ``_bind_on_begin`` sends the ``SET LOCAL`` (``set_config(..., true)``)
+    together with psycopg's ``BEGIN`` in one pipelined round trip, before any statement of the
+    transaction, and again for every later transaction of the session (after
+    ``release_connection``, say).
     """
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    driver: Any = raw.driver_connection
-    if not isinstance(driver, AsyncConnection) or (
-        driver.info.transaction_status != TransactionStatus.IDLE
+    session.info[TENANT_INFO] = org_id
+
+
+async def _bind_driver(driver: Any, org_id: UUID) -> None:
+    if isinstance(driver, AsyncConnection) and (
+        driver.info.transaction_status == TransactionStatus.IDLE
     ):
-        await bind_tenant(session, org_id)
+        async with driver.pipeline():  # BEGIN and the binding leave together
+            await driver.execute("SELECT set_config(%s, %s, true)", (TENANT_SETTING, str(org_id)))
         return
-    async with driver.pipeline():
-        await driver.execute("SELECT set_config(%s, %s, true)", (TENANT_SETTING, str(org_id)))
+    await driver.execute("SELECT set_config(%s, %s, true)", (TENANT_SETTING, str(org_id)))
+
+
+@event.listens_for(Session, "after_begin")
+def _bind_on_begin(session: Session, transaction: Any, connection: Connection) -> None:
+    org_id = session.info.get(TENANT_INFO)
+    if org_id is None:
+        return
+    adapted: Any = connection.connection.dbapi_connection
+    adapted.run_async(lambda driver: _bind_driver(driver, org_id))
 
 
 async def release_connection(session: AsyncSession) -> None:
@@ -57,8 +74,9 @@ async def release_connection(session: AsyncSession) -> None:
     Call it after reading what the request needs and before any outbound I/O (a remote party
     can take as long as its deadline; a connection held meanwhile is one that every other
     tenant waits for). What the request wrote so far (authentication bookkeeping) is committed.
-    The tenant binding is ``SET LOCAL``, so it ends here too: a later write must run in a new
-    transaction that calls ``db.tenancy.bind_tenant`` again before touching a tenant table.
+    The tenant binding is ``SET LOCAL``, so it ends here too: the session's next transaction is
+    bound again as it begins when the request bound it with ``bind_when_used`` (authentication
+    does); otherwise call ``db.tenancy.bind_tenant`` before touching a tenant table.
     Loaded objects stay readable (``expire_on_commit=False``). See
     docs/decisions/0005-outbound-io-and-db-connections.md.
     """

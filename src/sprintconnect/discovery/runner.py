@@ -20,6 +20,7 @@ from sprintconnect.catalog.repository import CatalogRepository
 from sprintconnect.db.tenancy import bind_tenant
 from sprintconnect.discovery.collect import Collected, Limits, collect
 from sprintconnect.discovery.listing import ListingGuard
+from sprintconnect.discovery.progress import PhaseWriter
 from sprintconnect.discovery.repository import ACTIVE, DiscoveryRepository, SnapshotRepository
 from sprintconnect.discovery.service import snapshot_meta, to_item
 from sprintconnect.discovery.snapshot import content_digest, diff, is_empty, server_meta
@@ -60,10 +61,12 @@ async def run_discovery(services: TaskServices, *, discovery_id: UUID, org_id: U
         allowlist = list(org.egress_allowlist)
     log.info("discovery.started", discovery_id=str(discovery_id), server_id=str(server.id))
 
-    async def on_phase(phase: str) -> None:
+    async def write_phase(phase: str) -> None:
         async with sessionmaker() as phase_session, phase_session.begin():
             await bind_tenant(phase_session, org_id)
             await DiscoveryRepository(phase_session).set_phase(discovery_id, phase)
+
+    on_phase = PhaseWriter(write_phase)
 
     limits = Limits(
         max_items=settings.discovery_max_items,
@@ -96,6 +99,7 @@ async def run_discovery(services: TaskServices, *, discovery_id: UUID, org_id: U
         ):
             collected = await collect(mcp, limits, on_phase, guard)
     except SecretNotFound:
+        await on_phase.flush()
         return await _fail(
             services, org_id, discovery_id, "auth_rejected", "the stored credentials are missing"
         )
@@ -104,7 +108,12 @@ async def run_discovery(services: TaskServices, *, discovery_id: UUID, org_id: U
         if failure.reason == "auth_rejected":
             services.tokens.forget_server(server.id)  # the next attempt fetches a new token
         log.info("discovery.error", error=redact_credentials(repr(exc))[:500])
+        await on_phase.flush()
         return await _fail(services, org_id, discovery_id, failure.reason, failure.message)
+    except BaseException:  # cancelled (the job's own deadline, a worker stopping)
+        await on_phase.close()
+        raise
+    await on_phase.flush()
     async with sessionmaker() as session, session.begin():
         await bind_tenant(session, org_id)
         return await _record(session, services, org_id, discovery_id, collected)

@@ -14,7 +14,7 @@ from sprintconnect.api_key.service import KEY_PATTERN, ApiKeyService, KeyFailure
 from sprintconnect.authz.access import effective_permissions, time_context
 from sprintconnect.authz.repository import AccessRepository
 from sprintconnect.authz.service import authorize, collection
-from sprintconnect.db.session import DbSession, begin_bound, get_runtime
+from sprintconnect.db.session import DbSession, bind_when_used, get_runtime
 from sprintconnect.db.tenancy import bind_tenant
 from sprintconnect.errors import (
     AuthenticationRequired,
@@ -278,8 +278,10 @@ async def authenticate_key(
     ]
     await _within_limits(request, runtime, token, checks if fresh is None else [], hits)
     structlog.contextvars.bind_contextvars(org_id=str(org_id), api_key_id=str(key_id))
+    # Every transaction of the request begins bound to the key's organization; nothing is sent
+    # until one begins (a cached key's ``/me`` sends nothing at all).
+    bind_when_used(session, org_id)
     if known is not None:
-        await begin_bound(session, org_id)
         client = client_fingerprint()
         if use_due(known.last_used_at, known.recent_clients, client, now=now, debounce=debounce):
             match = KEY_PATTERN.match(token)
@@ -337,6 +339,8 @@ async def authenticate_key(
         policy_version=facts.policy_version,
         time_context=context,
         super_admin=facts.super_admin and user_id is not None,
+        org_name=facts.org_name,
+        org_slug=facts.org_slug,
     )
 
 

@@ -41,6 +41,9 @@ class Principal:
     time_context: dict[str, int | str] = field(default_factory=dict)
     # A platform operator (``users.is_super_admin``): may act on the platform itself, e.g. jobs.
     super_admin: bool = False
+    # The organization's name and slug as of the same read as the roles.
+    org_name: str = ""
+    org_slug: str = ""
 
     @property
     def actor(self) -> Actor:

@@ -3,6 +3,12 @@
 With Redis configured, a window lives in Redis so that every replica spends the same budget.
 While Redis fails, the window is kept in this process's memory instead (see ``kit.fallback``):
 limits still hold, per process, until Redis answers again.
+
+In memory, the windows are ``limits``' synchronous ``MemoryStorage``: its operations are a few
+list operations with no I/O, so they run on the event loop as they are. Its asyncio twin
+(``async+memory://``) hands a ``bisect`` per key to a worker thread on every expiry sweep and
+starts a sweep after every operation: 65-85 us of CPU and up to 0.25 ms of wall time per hit
+on the benchmark machine, against 5-11 us for the synchronous storage (20 and 1,000 keys).
 """
 
 from __future__ import annotations
@@ -11,9 +17,10 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
-from limits import RateLimitItem
+from limits import RateLimitItem, WindowStats
 from limits.aio.strategies import MovingWindowRateLimiter
-from limits.storage import storage_from_string
+from limits.storage import MemoryStorage, storage_from_string
+from limits.strategies import MovingWindowRateLimiter as LocalMovingWindowRateLimiter
 
 from sprintconnect.kit.fallback import REDIS_ERRORS, RedisFallback, redis_client_options
 
@@ -49,7 +56,7 @@ class MovingWindow:
     """``limits``' moving window over Redis, with a per-process window while Redis fails."""
 
     def __init__(self, redis_url: str | None, *, component: str) -> None:
-        self.memory = MovingWindowRateLimiter(storage_from_string("async+memory://"))
+        self.memory = LocalMovingWindowRateLimiter(MemoryStorage())
         self.shared: MovingWindowRateLimiter | None = None
         if redis_url:
             storage = storage_from_string(
@@ -61,29 +68,39 @@ class MovingWindow:
             self.shared = MovingWindowRateLimiter(storage)
         self.fallback = RedisFallback(component, instead="per-process memory")
 
-    async def _run(self, operation: Callable[[MovingWindowRateLimiter], Awaitable[T]]) -> T:
+    async def _run(
+        self,
+        shared: Callable[[MovingWindowRateLimiter], Awaitable[T]],
+        local: Callable[[LocalMovingWindowRateLimiter], T],
+    ) -> T:
         if self.shared is None:
-            return await operation(self.memory)
+            return local(self.memory)
         try:
-            result = await operation(self.shared)
+            result = await shared(self.shared)
         except REDIS_ERRORS as exc:
             self.fallback.failed(exc)
-            return await operation(self.memory)
+            return local(self.memory)
         self.fallback.answered()
         return result
 
     async def hit(self, item: RateLimitItem, *identity: str) -> bool:
         """Count one event; whether it was within the limit."""
-        return await self._run(lambda s: s.hit(item, *identity))
+        return await self._run(lambda s: s.hit(item, *identity), lambda m: m.hit(item, *identity))
 
     async def test(self, item: RateLimitItem, *identity: str) -> bool:
         """Whether one more event would be within the limit, counting nothing."""
-        return await self._run(lambda s: s.test(item, *identity))
+        return await self._run(lambda s: s.test(item, *identity), lambda m: m.test(item, *identity))
+
+    async def stats(self, item: RateLimitItem, *identity: str) -> WindowStats:
+        """The window as it is: when it frees room again, and how much room is left."""
+        return await self._run(
+            lambda s: s.get_window_stats(item, *identity),
+            lambda m: m.get_window_stats(item, *identity),
+        )
 
     async def reset_at(self, item: RateLimitItem, *identity: str) -> float:
         """When (epoch seconds) the window frees room again."""
-        stats = await self._run(lambda s: s.get_window_stats(item, *identity))
-        return float(stats.reset_time)
+        return float((await self.stats(item, *identity)).reset_time)
 
     def _shared_key(self, item: RateLimitItem, identity: tuple[str, ...]) -> str:
         assert self.shared is not None
