@@ -9,9 +9,8 @@ from sprintconnect.kit.heap import freeze_startup_heap
 
 def test_the_startup_heap_is_frozen_and_later_garbage_still_collected() -> None:
     try:
-        frozen = freeze_startup_heap()
-        assert frozen > 0
-        assert gc.get_freeze_count() == frozen
+        assert freeze_startup_heap() > 0
+        assert gc.get_freeze_count() > 0  # frozen objects freed since (by refcount) drop out
 
         class Node:
             other: object = None
