@@ -11,6 +11,9 @@ leaf *hashes* and is pure: the callers decide where leaves come from.
   a million leaves needs no list of a million hashes. ``inclusion_proof`` and
   ``consistency_proof`` are the in-memory shortcuts.
 - ``verify_inclusion`` and ``verify_consistency`` are RFC 9162 2.1.3.2 and 2.1.4.2.
+- With the hashes of perfect aligned subtrees stored (``Frontier.append_nodes`` names the
+  ones each leaf completes), ``tiled_parts`` says which stored nodes and which few edge leaves
+  a range's hash is made of, and ``tiled_root`` combines them: a proof in O(log n) reads.
 """
 
 from __future__ import annotations
@@ -45,6 +48,10 @@ def root(leaves: Sequence[bytes]) -> bytes:
     for leaf in leaves:
         frontier.append(leaf)
     return frontier.root()
+
+
+# (level, index): the perfect subtree of leaves [index << level, (index + 1) << level)
+Node = tuple[int, int]
 
 
 class Frontier:
@@ -84,6 +91,24 @@ class Frontier:
             size >>= 1
         self._hashes.append(node)
         self.size += 1
+
+    def append_nodes(self, leaf: bytes, min_level: int = 0) -> list[tuple[Node, bytes]]:
+        """``append``, and return the perfect aligned subtrees the leaf completes at
+        ``min_level`` and above, lowest first: ``((level, index), hash)``."""
+        done: list[tuple[Node, bytes]] = []
+        end = self.size + 1
+        if min_level <= 0:
+            done.append(((0, self.size), leaf))
+        node, size, level = leaf, self.size, 0
+        while size & 1:
+            node = node_hash(self._hashes.pop(), node)
+            size >>= 1
+            level += 1
+            if level >= min_level:
+                done.append(((level, (end >> level) - 1), node))
+        self._hashes.append(node)
+        self.size = end
+        return done
 
     def root(self) -> bytes:
         if not self._hashes:
@@ -292,3 +317,68 @@ def verify_consistency(
         raise ProofError("the proof does not lead to the first root")
     if sr != second_root:
         raise ProofError("the proof does not lead to the second root")
+
+
+def node_range(node: Node) -> Range:
+    level, index = node
+    return index << level, (index + 1) << level
+
+
+def is_tree_range(start: int, end: int) -> bool:
+    """Whether ``[start, end)`` is a subtree of some RFC 6962 tree: ``start`` a multiple of
+    the smallest power of two that holds ``end - start`` leaves. Every range a proof names,
+    every ``[0, n)`` and every perfect aligned subtree is one."""
+    count = end - start
+    return count >= 1 and start >= 0 and start % (1 << (count - 1).bit_length()) == 0
+
+
+def tiled_parts(start: int, end: int, min_level: int) -> tuple[list[Node], Range | None]:
+    """What the hash of the tree range ``[start, end)`` is made of when every perfect aligned
+    subtree of ``min_level`` and above is stored: those nodes, left to right, and the leaves
+    at the right edge (fewer than ``2 ** min_level``, ``None`` when there are none).
+    ``tiled_root`` combines them."""
+    if not is_tree_range(start, end):
+        raise ProofError(f"[{start}, {end}) is not a subtree of a Merkle tree")
+    nodes: list[Node] = []
+    lo, hi = start, end
+    while lo < hi:
+        count = hi - lo
+        if count & (count - 1) == 0 and count >= 1 << min_level:
+            level = count.bit_length() - 1
+            nodes.append((level, lo >> level))
+            return nodes, None
+        if count < 1 << min_level:
+            return nodes, (lo, hi)
+        k = _split(count)  # the left part is perfect, aligned and at least 2 ** min_level
+        level = k.bit_length() - 1
+        nodes.append((level, lo >> level))
+        lo += k
+    return nodes, None
+
+
+def tiled_root(node_hashes: Sequence[bytes], edge_leaves: Sequence[bytes]) -> bytes:
+    """The hash of a tree range from ``tiled_parts``: its nodes' hashes, in order, and the
+    leaf hashes of its right edge (empty when there is none). Each node is the left half
+    of what follows it (RFC 6962's split)."""
+    if edge_leaves:
+        node = root(edge_leaves)
+        lefts = list(node_hashes)
+    elif node_hashes:
+        node, lefts = node_hashes[-1], list(node_hashes[:-1])
+    else:
+        raise ProofError("an empty range has no subtree hash")
+    for left in reversed(lefts):
+        node = node_hash(left, node)
+    return node
+
+
+def perfect_ranges(size: int) -> list[Range]:
+    """The compact range ``[0, size)``: one perfect subtree per set bit, largest first (the
+    ranges a ``Frontier`` of ``size`` leaves holds the hashes of)."""
+    ranges: list[Range] = []
+    start = 0
+    for bit in reversed(range(size.bit_length())):
+        if size >> bit & 1:
+            ranges.append((start, start + (1 << bit)))
+            start += 1 << bit
+    return ranges

@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     LargeBinary,
     PrimaryKeyConstraint,
+    SmallInteger,
     String,
     UniqueConstraint,
     func,
@@ -49,6 +50,22 @@ class AuditLeaf(Base):
     sequenced_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now()
     )
+
+
+class AuditTreeNode(Base):
+    """The hash of a perfect aligned subtree of ``2 ** level`` leaves (level 8 and up):
+    leaves ``[node_index << level, (node_index + 1) << level)``. Append-only."""
+
+    __tablename__ = "audit_tree_nodes"
+    __table_args__ = (
+        PrimaryKeyConstraint("org_id", "level", "node_index", name="pk_audit_tree_nodes"),
+        _org_fk("audit_tree_nodes"),
+    )
+
+    org_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    level: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    node_index: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
 
 
 class AuditLedgerHead(Base):

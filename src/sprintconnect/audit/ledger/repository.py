@@ -1,13 +1,13 @@
-"""SQL for the audit ledger: sequencing, leaves, checkpoints, signing keys."""
+"""SQL for the audit ledger: sequencing, leaves, tree nodes, checkpoints, signing keys."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import RowMapping, func, insert, select, text, update
+from sqlalchemy import RowMapping, and_, func, insert, or_, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,7 +18,10 @@ from sprintconnect.models import (
     AuditLedgerHead,
     AuditSigningKey,
 )
+from sprintconnect.models.audit_ledger import AuditTreeNode
 
+# audit_tree_nodes holds every perfect aligned subtree of 2 ** NODE_LEVEL (256) leaves and more.
+NODE_LEVEL = 8
 _ENTRY_COLUMNS = [c for c in AuditEvent.__table__.columns if c.name != "xact_id"]
 # Signing keys are created and rotated one at a time, across every process.
 _KEYS_LOCK = "audit-ledger:signing-keys"
@@ -95,7 +98,46 @@ class LedgerRepository:
         if rows:
             await self.session.execute(insert(AuditLeaf), list(rows))
 
-    # -- reading leaves ----------------------------------------------------------------------
+    async def add_nodes(self, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            await self.session.execute(insert(AuditTreeNode), list(rows))
+
+    # -- reading leaves and nodes --------------------------------------------------------------
+
+    async def nodes(
+        self, org_id: UUID, keys: Iterable[tuple[int, int]]
+    ) -> dict[tuple[int, int], bytes]:
+        """The stored hashes of the tree nodes ``(level, node_index)`` asked for (one query
+        on the primary key); nodes not stored are absent."""
+        wanted = list(dict.fromkeys(keys))
+        if not wanted:
+            return {}
+        n = AuditTreeNode
+        stmt = select(n.level, n.node_index, n.hash).where(
+            n.org_id == org_id, tuple_(n.level, n.node_index).in_(wanted)
+        )
+        rows = (await self.session.execute(stmt)).all()
+        return {(int(level), int(index)): value for level, index, value in rows}
+
+    async def node_count(self, org_id: UUID) -> int:
+        stmt = select(func.count()).where(AuditTreeNode.org_id == org_id)
+        return int(await self.session.scalar(stmt) or 0)
+
+    async def leaf_hash_ranges(
+        self, org_id: UUID, ranges: Iterable[tuple[int, int]]
+    ) -> dict[int, bytes]:
+        """The stored leaf hashes in the index ranges ``[start, end)`` (one query on the
+        primary key), by leaf index."""
+        wanted = list(dict.fromkeys(ranges))
+        if not wanted:
+            return {}
+        leaf = AuditLeaf
+        stmt = select(leaf.leaf_index, leaf.leaf_hash).where(
+            leaf.org_id == org_id,
+            or_(*(and_(leaf.leaf_index >= a, leaf.leaf_index < b) for a, b in wanted)),
+        )
+        rows = (await self.session.execute(stmt)).all()
+        return {int(index): value for index, value in rows}
 
     async def leaf_for_event(self, org_id: UUID, event_id: UUID) -> AuditLeaf | None:
         stmt = select(AuditLeaf).where(AuditLeaf.org_id == org_id, AuditLeaf.event_id == event_id)

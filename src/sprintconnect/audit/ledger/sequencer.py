@@ -14,6 +14,11 @@ that run's ``xmin``, so the next run looks at it again: an entry that commits la
 (after them), never skipped. Entries of transactions that ended before the horizon were all
 visible to the run that set it, so none is left behind. Leaf order is therefore the order of
 sequencing: ``seq`` order except for such late commits.
+
+With the leaves, a run writes the tree nodes they complete (``audit_tree_nodes``: every
+perfect aligned subtree of 256 leaves and more), in the same transaction. The head's frontier
+already holds the hashes of the partial tile (and of every pending left sibling above it), so
+nothing is read back: appending to it yields each completed subtree (``append_nodes``).
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sprintconnect.audit.ledger import encoding
-from sprintconnect.audit.ledger.repository import LedgerRepository
+from sprintconnect.audit.ledger.repository import NODE_LEVEL, LedgerRepository
 from sprintconnect.kit.merkle import Frontier
 
 BATCH = 2000
@@ -50,10 +55,12 @@ async def sequence(session: AsyncSession, org_id: UUID, now: datetime) -> int:
         # lower seq belongs to a transaction at or past ``new_horizon``; the next run has it.
         rows = await repo.unsequenced(org_id, horizon, after_seq=after, limit=BATCH)
         leaves: list[dict[str, Any]] = []
+        nodes: list[dict[str, Any]] = []
         for row in rows:
             leaf = encoding.leaf_hash(dict(row))
             chain = encoding.chain_hash(chain, leaf)
-            frontier.append(leaf)
+            for (level, index), value in frontier.append_nodes(leaf, NODE_LEVEL):
+                nodes.append({"org_id": org_id, "level": level, "node_index": index, "hash": value})
             leaves.append(
                 {
                     "org_id": org_id,
@@ -67,6 +74,7 @@ async def sequence(session: AsyncSession, org_id: UUID, now: datetime) -> int:
             )
             size += 1
         await repo.add_leaves(leaves)
+        await repo.add_nodes(nodes)
         added += len(rows)
         if rows:
             after = rows[-1]["seq"]

@@ -1,12 +1,15 @@
 """The audit ledger's operations: checkpoints, proofs, export evidence. Services never commit.
 
-Proofs are computed from the stored leaf hashes in one ordered pass (``kit.merkle``'s range
-hasher), so their memory stays O(log n) whatever the tree's size.
+Proofs, roots and export evidence are hashes of tree ranges (``kit.merkle``'s
+``inclusion_ranges``, ``consistency_ranges``, ``perfect_ranges``), each computed from the
+stored nodes of 256 leaves and more plus a few edge leaves (``range_hashes``): O(log n) reads
+per request, whatever the tree's size.
 """
 
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,7 +19,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from sprintconnect.audit.ledger import signing
-from sprintconnect.audit.ledger.repository import LedgerRepository
+from sprintconnect.audit.ledger.repository import NODE_LEVEL, LedgerRepository
 from sprintconnect.errors import Conflict, NotFound, ValidationFailed
 from sprintconnect.jobs import outbox
 from sprintconnect.kit import merkle
@@ -117,29 +120,37 @@ async def latest_checkpoint(session: AsyncSession, org_id: UUID) -> AuditCheckpo
     return found
 
 
-@dataclass(frozen=True)
-class TreeProof:
-    """Hashes from one pass over leaves ``[0, size)``: the proof and the roots asked for."""
+async def range_hashes(
+    repo: LedgerRepository, org_id: UUID, ranges: Sequence[merkle.Range]
+) -> list[bytes]:
+    """The RFC 6962 hashes of the tree ranges ``ranges`` (each ``[start, end)`` a subtree of
+    some tree: the ranges of proofs, ``[0, n)``, perfect aligned subtrees), in order.
 
-    proof: list[bytes]
-    roots: dict[int, bytes]
+    Perfect aligned subtrees of 256 leaves and more come from ``audit_tree_nodes``, the rest
+    (fewer than 256 leaves at each range's right edge) from ``audit_leaves``: two indexed
+    queries, O(log n) nodes and O(256 log n) leaves at most, whatever the tree's size."""
+    parts = [merkle.tiled_parts(start, end, NODE_LEVEL) for start, end in ranges]
+    nodes = await repo.nodes(org_id, (node for wanted, _ in parts for node in wanted))
+    leaves = await repo.leaf_hash_ranges(org_id, (edge for _, edge in parts if edge))
+    hashes: list[bytes] = []
+    for wanted, edge in parts:
+        missing = [node for node in wanted if node not in nodes]
+        if missing:
+            level, index = missing[0]
+            raise merkle.ProofError(f"the ledger holds no tree node {index} at level {level}")
+        edge_leaves: list[bytes] = []
+        if edge is not None:
+            edge_leaves = [leaves[i] for i in range(*edge) if i in leaves]
+            if len(edge_leaves) != edge[1] - edge[0]:
+                raise merkle.ProofError(f"the ledger misses leaves in [{edge[0]}, {edge[1]})")
+        hashes.append(merkle.tiled_root([nodes[node] for node in wanted], edge_leaves))
+    return hashes
 
 
-async def _prove(
-    repo: LedgerRepository, org_id: UUID, ranges: list[merkle.Range], sizes: set[int]
-) -> TreeProof:
-    hasher = merkle.RangeHasher(ranges)
-    frontier = Frontier()
-    roots: dict[int, bytes] = {}
-    end = max(sizes)
-    async for leaf in repo.leaf_hashes(org_id, end):
-        hasher.feed(leaf)
-        frontier.append(leaf)
-        if frontier.size in sizes:
-            roots[frontier.size] = frontier.root()
-    if frontier.size != end:
-        raise merkle.ProofError(f"the ledger holds {frontier.size} leaves, not {end}")
-    return TreeProof(hasher.proof(), roots)
+async def range_hash(session: AsyncSession, org_id: UUID, start: int, end: int) -> bytes:
+    """The RFC 6962 hash of leaves ``[start, end)`` (a subtree of some tree: see
+    ``range_hashes``); ``merkle.ProofError`` for another range or leaves not stored."""
+    return (await range_hashes(LedgerRepository(session), org_id, [(start, end)]))[0]
 
 
 async def _size_or_latest(repo: LedgerRepository, org_id: UUID, size: int | None) -> int:
@@ -176,15 +187,16 @@ async def inclusion(
             f"The entry is leaf {leaf.leaf_index}; a tree of {size} leaves does not hold it. "
             "Ask for a later checkpoint's size."
         )
-    proved = await _prove(repo, org_id, merkle.inclusion_ranges(leaf.leaf_index, size), {size})
+    ranges = merkle.inclusion_ranges(leaf.leaf_index, size)
+    *proof, root = await range_hashes(repo, org_id, [*ranges, (0, size)])
     checkpoint = await repo.checkpoint(org_id, size)
     return {
         "event_id": event_id,
         "leaf_index": leaf.leaf_index,
         "tree_size": size,
         "leaf_hash": b64(leaf.leaf_hash),
-        "root_hash": b64(proved.roots[size]),
-        "proof": [b64(h) for h in proved.proof],
+        "root_hash": b64(root),
+        "proof": [b64(h) for h in proof],
         "checkpoint": checkpoint,
     }
 
@@ -204,13 +216,16 @@ async def consistency(
         raise TreeSizeInvalid(
             f"first must be between 1 and second ({second}).", loc=("query", "first")
         )
-    proved = await _prove(repo, org_id, merkle.consistency_ranges(first, second), {first, second})
+    ranges = merkle.consistency_ranges(first, second)
+    *proof, first_root, second_root = await range_hashes(
+        repo, org_id, [*ranges, (0, first), (0, second)]
+    )
     return {
         "first": first,
         "second": second,
-        "first_root_hash": b64(proved.roots[first]),
-        "second_root_hash": b64(proved.roots[second]),
-        "proof": [b64(h) for h in proved.proof],
+        "first_root_hash": b64(first_root),
+        "second_root_hash": b64(second_root),
+        "proof": [b64(h) for h in proof],
         "first_checkpoint": await repo.checkpoint(org_id, first),
         "second_checkpoint": await repo.checkpoint(org_id, second),
     }
@@ -247,16 +262,11 @@ async def evidence_for_range(
         return evidence
     last = min(last_leaf, latest.tree_size - 1)
     size = latest.tree_size
-    hasher = merkle.RangeHasher(merkle.consistency_ranges(last + 1, size))
-    frontier = Frontier()
-    left: list[bytes] = []
-    async for leaf in repo.leaf_hashes(org_id, size):
-        if frontier.size == first_leaf:
-            left = frontier.hashes
-        hasher.feed(leaf)
-        frontier.append(leaf)
-    if first_leaf == 0:
-        left = []
+    left_ranges = merkle.perfect_ranges(first_leaf)
+    hashes = await range_hashes(
+        repo, org_id, [*left_ranges, *merkle.consistency_ranges(last + 1, size)]
+    )
+    left, proof = hashes[: len(left_ranges)], hashes[len(left_ranges) :]
     key = await repo.key(latest.key_id)
     evidence.update(
         checkpoint={
@@ -269,7 +279,7 @@ async def evidence_for_range(
         },
         range={"first_leaf": first_leaf, "last_leaf": last},
         left_frontier=[b64(h) for h in left],
-        consistency_proof=[b64(h) for h in hasher.proof()],
+        consistency_proof=[b64(h) for h in proof],
     )
     return evidence
 

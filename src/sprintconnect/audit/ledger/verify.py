@@ -15,6 +15,11 @@ the signed one. The first problem, by leaf index, is named with its class:
 - ``inserted``: an entry without a leaf that the sequencer must already have seen (its
   transaction ended before the sequencer's horizon); named with the leaf it precedes.
 
+The stored tree nodes (``audit_tree_nodes``, what proofs are built from) are checked against
+the tree of the stored leaf hashes as the pass goes (a batch of nodes per query): a node that
+differs, is missing or is extra is named ``edited``, with the first leaf it covers, its level
+and index, once every leaf before its end has checked out.
+
 Entries newer than the horizon are ``pending`` (not yet sequenced), not problems. A rewrite
 that keeps entries, leaves and chain consistent shows as a checkpoint whose root no longer
 matches: the first such checkpoint bounds where the rewrite starts.
@@ -29,8 +34,10 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sprintconnect.audit.ledger import encoding, signing
-from sprintconnect.audit.ledger.repository import LedgerRepository
-from sprintconnect.kit.merkle import Frontier
+from sprintconnect.audit.ledger.repository import NODE_LEVEL, LedgerRepository
+from sprintconnect.kit.merkle import Frontier, Node, node_range
+
+NODE_BATCH = 1000
 
 TamperClass = Literal["edited", "deleted", "inserted", "reordered", "truncated"]
 
@@ -92,6 +99,8 @@ async def verify_org(session: AsyncSession, org_id: UUID) -> Report:
     latest = checkpoints[-1] if checkpoints else None
 
     frontier = Frontier()
+    stored_tree = Frontier()  # of the stored leaf hashes: what the stored nodes must match
+    nodes: list[tuple[Node, bytes]] = []
     chain: bytes | None = None
     missing_from: tuple[int, UUID] | None = None  # the first leaf whose entry is gone
     problem: Problem | None = None
@@ -105,6 +114,7 @@ async def verify_org(session: AsyncSession, org_id: UUID) -> Report:
         expected = index + 1
         stored = row["leaf_hash"]
         chain = encoding.chain_hash(chain, stored)
+        nodes += stored_tree.append_nodes(stored, NODE_LEVEL)
         if row["entry_id"] is None:
             if missing_from is None:
                 missing_from = (index, row["event_id"])
@@ -126,11 +136,15 @@ async def verify_org(session: AsyncSession, org_id: UUID) -> Report:
                 row["seq"] != row["leaf_seq"] or recomputed != stored or chain != row["chain_hash"]
             ):
                 problem = await _check_entry(repo, org_id, row, recomputed, chain)
+        if len(nodes) >= NODE_BATCH:
+            problem = await _check_nodes(repo, org_id, nodes, problem)
+            nodes = []
         if frontier.size in roots:
             if frontier.root() == roots[frontier.size]:
                 report.last_matching_checkpoint = frontier.size
             elif report.first_mismatching_checkpoint is None:
                 report.first_mismatching_checkpoint = frontier.size
+    problem = await _check_nodes(repo, org_id, nodes, problem)
     if missing_from is not None and problem is None:
         problem = Problem(
             "truncated",
@@ -157,6 +171,17 @@ async def verify_org(session: AsyncSession, org_id: UUID) -> Report:
                 f"entry seq {inserted['seq']} appeared after its place was sequenced",
             ),
         )
+    if problem is None:
+        expected_nodes = sum(frontier.size >> level for level in range(NODE_LEVEL, 64))
+        stored_nodes = await repo.node_count(org_id)
+        if stored_nodes != expected_nodes:
+            problem = Problem(
+                "edited",
+                None,
+                None,
+                f"the tree node table holds {stored_nodes} nodes; the tree of "
+                f"{frontier.size} leaves has {expected_nodes}",
+            )
     report.problem = problem
     report.tree_size = size
     report.pending = await repo.pending_count(org_id, head.horizon if head else None)
@@ -173,6 +198,38 @@ async def verify_org(session: AsyncSession, org_id: UUID) -> Report:
             root_matches=size >= latest.tree_size and report.first_mismatching_checkpoint is None,
         )
     return report
+
+
+async def _check_nodes(
+    repo: LedgerRepository,
+    org_id: UUID,
+    computed: list[tuple[Node, bytes]],
+    problem: Problem | None,
+) -> Problem | None:
+    """Compare nodes computed from the stored leaves with the stored ones. Only nodes that
+    end before the first problem so far count: a node over a broken leaf says nothing new."""
+    limit = problem.leaf_index if problem is not None else None
+    if problem is not None and limit is None:
+        return problem
+    wanted = [
+        (node, value) for node, value in computed if limit is None or node_range(node)[1] <= limit
+    ]
+    if not wanted:
+        return problem
+    stored = await repo.nodes(org_id, (node for node, _ in wanted))
+    for node, value in wanted:
+        if stored.get(node) != value:
+            start, end = node_range(node)
+            state = "is missing" if node not in stored else "differs from the leaves' tree"
+            found = Problem(
+                "edited",
+                start,
+                None,
+                f"the stored tree node of leaves {start} to {end - 1} (level {node[0]}, "
+                f"index {node[1]}) {state}",
+            )
+            return _first(problem, found)
+    return problem
 
 
 async def _check_entry(

@@ -7,6 +7,10 @@
 - ``audit_leaves``: one row per sequenced entry, ``leaf_index`` contiguous from 0 per
   organization, with the entry's leaf hash (RFC 6962) and the hash chain. Append-only for the
   application (SELECT, INSERT).
+- ``audit_tree_nodes``: the hash of every perfect aligned subtree of 256 leaves and more
+  (``level`` 8 and up, ``node_index`` from 0 at each level), written by the sequencer with the
+  leaves that complete it, so that a proof reads O(log n) nodes and a few hundred leaves.
+  Append-only for the application (SELECT, INSERT).
 - ``audit_ledger_heads``: per organization, the sequencer's state: tree size, chain head, the
   Merkle frontier (one hash per set bit of the size) and the transaction horizon.
 - ``audit_checkpoints``: signed (tree size, root) statements; append-only for the application.
@@ -36,7 +40,7 @@ down_revision = "0016"
 branch_labels = None
 depends_on = None
 
-TENANT_TABLES = ("audit_leaves", "audit_ledger_heads", "audit_checkpoints")
+TENANT_TABLES = ("audit_leaves", "audit_tree_nodes", "audit_ledger_heads", "audit_checkpoints")
 XACT_DEFAULT = "(pg_current_xact_id()::text)::bigint"
 
 
@@ -85,6 +89,15 @@ def upgrade() -> None:
         _org_fk("audit_leaves"),
     )
     op.create_table(
+        "audit_tree_nodes",
+        sa.Column("org_id", uuid, nullable=False),
+        sa.Column("level", sa.SmallInteger, nullable=False),
+        sa.Column("node_index", sa.BigInteger, nullable=False),
+        sa.Column("hash", sa.LargeBinary, nullable=False),
+        sa.PrimaryKeyConstraint("org_id", "level", "node_index", name="pk_audit_tree_nodes"),
+        _org_fk("audit_tree_nodes"),
+    )
+    op.create_table(
         "audit_ledger_heads",
         sa.Column("org_id", uuid, nullable=False),
         sa.Column("tree_size", sa.BigInteger, nullable=False, server_default="0"),
@@ -121,6 +134,7 @@ def upgrade() -> None:
         statements += tenant_isolation(table)
     statements += [
         f"GRANT SELECT, INSERT ON audit_leaves TO {role}",
+        f"GRANT SELECT, INSERT ON audit_tree_nodes TO {role}",
         f"GRANT SELECT, INSERT, UPDATE ON audit_ledger_heads TO {role}",
         f"GRANT SELECT, INSERT ON audit_checkpoints TO {role}",
         # Keys are the platform's: created on first use, retired by rotation, never deleted.
@@ -183,6 +197,7 @@ def downgrade() -> None:
         execute_all(drop_tenant_isolation(table))
     op.drop_table("audit_checkpoints")
     op.drop_table("audit_ledger_heads")
+    op.drop_table("audit_tree_nodes")
     op.drop_table("audit_leaves")
     op.drop_table("audit_signing_keys")
     op.drop_index("ix_audit_events_org_xact", table_name="audit_events")
