@@ -663,6 +663,8 @@ def measure(args: argparse.Namespace, url: str, folder: Path) -> bool:
         rows[srv.kind].fixed["half-me"] = _fixed(args, srv.port, keys, paths[srv.kind], me_rate)
         if srv.kind == "me":
             rows["me"].fixed["half-base"] = _fixed(args, srv.port, keys, ME_PATH, half_base)
+        for rate in args.also_rates:
+            rows[srv.kind].fixed[f"{rate:g}"] = _fixed(args, srv.port, keys, paths[srv.kind], rate)
 
     for kind in rows:
         run_server(kind, fixed)
@@ -670,6 +672,9 @@ def measure(args: argparse.Namespace, url: str, folder: Path) -> bool:
         _print_fixed(kind, me_rate, rows[kind].fixed["half-me"], base)
         if kind == "me":
             _print_fixed("me@half-base", half_base, rows["me"].fixed["half-base"], None)
+        for rate in args.also_rates:
+            extra = rows["baseline"].fixed.get(f"{rate:g}") if kind != "baseline" else None
+            _print_fixed(f"{kind}@{rate:g}", rate, rows[kind].fixed[f"{rate:g}"], extra)
     if args.profile_out is not None and profiled:
         print(f"  profile of /me under load: {args.profile_out}")
     return _goals(rows)
@@ -736,6 +741,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument(
         "--rate-limit", default="1000000/minute", help="per key and per organization"
+    )
+    parser.add_argument(
+        "--also-rates",
+        type=lambda text: [float(part) for part in text.split(",") if part],
+        default=[],
+        help="comma-separated extra fixed offered loads (req/s) for every server, e.g. 100,200",
     )
     parser.add_argument("--pool-size", type=int, help="database_pool_size (the default)")
     parser.add_argument("--profile-out", type=Path, help="py-spy profile of /me under load")
