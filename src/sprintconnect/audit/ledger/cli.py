@@ -26,8 +26,10 @@ def register(group: typer.Typer) -> None:
             ),
         ] = False,
     ) -> None:
-        """Recompute an organization's audit ledger and compare it with its entries and its
-        latest signed checkpoint; exit 1 when anything was tampered with."""
+        """Recompute an organization's audit ledger against its entries and latest checkpoint.
+
+        Exits 1 when anything was tampered with, naming the first entry affected.
+        """
         from sprintconnect.audit.ledger.sequencer import sequence
         from sprintconnect.audit.ledger.verify import report_json, verify_org
         from sprintconnect.cli import _run_db, _settings
@@ -50,8 +52,11 @@ def register(group: typer.Typer) -> None:
 
     @group.command("rotate-key")
     def rotate_key() -> None:
-        """Make a new Ed25519 checkpoint signing key active; the old ones stay listed at
-        /.well-known/sprintconnect-audit-keys so older checkpoints still verify."""
+        """Make a new Ed25519 checkpoint signing key active.
+
+        The old keys stay listed at /.well-known/sprintconnect-audit-keys, so older
+        checkpoints still verify.
+        """
         from sprintconnect import audit
         from sprintconnect.audit import AuditTag
         from sprintconnect.audit.ledger.signing import format_time, rotate_key
@@ -88,8 +93,11 @@ def register(group: typer.Typer) -> None:
             ),
         ] = None,
     ) -> None:
-        """Verify an audit export offline: every covered entry's leaf, the proof to the
-        signed checkpoint, and its signature. Needs no server; exit 1 on any problem."""
+        """Verify an audit export file offline; no server needed.
+
+        Checks every covered entry's leaf, the proof to the signed checkpoint and its
+        signature; exits 1 on any problem.
+        """
         from sprintconnect.audit.ledger.offline import ExportUnreadable
         from sprintconnect.audit.ledger.offline import verify_export as check_export
 
