@@ -18,18 +18,14 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from sprintconnect.app import create_app
-from sprintconnect.db import migrate
 from sprintconnect.db.tenancy import bind_tenant
 from sprintconnect.jobs.context import TaskServices
 from sprintconnect.jobs.outbox import emit
-from sprintconnect.mcp_server.connector import Network, TokenCache
 from sprintconnect.models import McpServer
 from sprintconnect.notification.dispatch import Outcome, dispatch_event
-from sprintconnect.runtime import Runtime, build_runtime
-from tests import services
-from tests.conftest import Member, ShiftableClock, Tenant, make_settings
-from tests.egress.support import LoopbackOnly1, LoopbackOnly2
+from sprintconnect.runtime import Runtime
+from tests.conftest import Member, ShiftableClock, Tenant
+from tests.fixtures.isolated_app import isolated_app
 from tests.fixtures.smtp import Mailbox, running_smtp
 from tests.jobs.conftest import new_tenant
 
@@ -57,43 +53,26 @@ def package_mailbox() -> Iterator[Mailbox]:
 
 @pytest.fixture(scope="package")
 async def package_env(pg_admin: str, scratch: Path, package_mailbox: Mailbox) -> AsyncIterator[Env]:
-    url = services.create_database(pg_admin, prefix="sc_notif")
     clock = ShiftableClock()
-    settings = make_settings(
-        url,
+    async with isolated_app(
+        pg_admin,
         scratch / "notification-data",
-        egress_allow_loopback=True,
+        prefix="sc_notif",
+        clock=clock,
         smtp_host="127.0.0.1",
         smtp_port=package_mailbox.port,
         smtp_tls="none",
         smtp_sender="alerts@sprintconnect.example.com",
         smtp_timeout_seconds=3.0,
         notification_max_attempts=3,
-    )
-    runtime = build_runtime(settings, clock=clock)
-    try:
-        migrate.upgrade(runtime.db)
-        application = create_app(runtime=runtime)
-        network = Network(backend=LoopbackOnly2(), httpx_backend=LoopbackOnly1())
-        application.state.network = network
-        async with application.router.lifespan_context(application):
-            transport = httpx.ASGITransport(app=application, raise_app_exceptions=False)
-            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-                yield Env(
-                    runtime=runtime,
-                    client=c,
-                    clock=clock,
-                    mailbox=package_mailbox,
-                    services=TaskServices(
-                        runtime=runtime,
-                        secrets=application.state.secret_store,
-                        network=network,
-                        tokens=TokenCache(),
-                    ),
-                )
-    finally:
-        await runtime.db.dispose()
-        services.drop_database(pg_admin, url)
+    ) as app:
+        yield Env(
+            runtime=app.runtime,
+            client=app.client,
+            clock=clock,
+            mailbox=package_mailbox,
+            services=app.services,
+        )
 
 
 @pytest.fixture

@@ -20,18 +20,15 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from sprintconnect.app import create_app
-from sprintconnect.db import migrate
 from sprintconnect.db.tenancy import bind_tenant
 from sprintconnect.jobs.context import TaskServices
 from sprintconnect.jobs.outbox import relay_once
-from sprintconnect.mcp_server.connector import Network, TokenCache
-from sprintconnect.runtime import Runtime, build_runtime
+from sprintconnect.mcp_server.connector import Network
+from sprintconnect.runtime import Runtime
 from sprintconnect.webhook.delivery import drain
 from sprintconnect.webhook.events import fan_out
-from tests import services
-from tests.conftest import ShiftableClock, Tenant, make_settings
-from tests.egress.support import LoopbackOnly1, LoopbackOnly2
+from tests.conftest import ShiftableClock, Tenant
+from tests.fixtures.isolated_app import isolated_app
 from tests.jobs.conftest import new_tenant
 
 
@@ -49,38 +46,16 @@ class Env:
 
 @pytest.fixture(scope="package")
 async def package_env(pg_admin: str, scratch: Path) -> AsyncIterator[Env]:
-    url = services.create_database(pg_admin, prefix="sc_webhook")
     clock = ShiftableClock()
-    settings = make_settings(
-        url,
+    async with isolated_app(
+        pg_admin,
         scratch / "webhook-data",
-        egress_allow_loopback=True,
+        prefix="sc_webhook",
+        clock=clock,
         webhook_timeout_seconds=3.0,
         webhook_max_endpoints=5,
-    )
-    runtime = build_runtime(settings, clock=clock)
-    try:
-        migrate.upgrade(runtime.db)
-        application = create_app(runtime=runtime)
-        network = Network(backend=LoopbackOnly2(), httpx_backend=LoopbackOnly1())
-        application.state.network = network
-        async with application.router.lifespan_context(application):
-            transport = httpx.ASGITransport(app=application, raise_app_exceptions=False)
-            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-                yield Env(
-                    runtime=runtime,
-                    client=c,
-                    clock=clock,
-                    services=TaskServices(
-                        runtime=runtime,
-                        secrets=application.state.secret_store,
-                        network=network,
-                        tokens=TokenCache(),
-                    ),
-                )
-    finally:
-        await runtime.db.dispose()
-        services.drop_database(pg_admin, url)
+    ) as app:
+        yield Env(runtime=app.runtime, client=app.client, clock=clock, services=app.services)
 
 
 @pytest.fixture
