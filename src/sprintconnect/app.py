@@ -114,6 +114,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         try:
             yield
         finally:
+            await app.state.principal_cache.settled()  # background key checks use the pool
             if runner is not None:
                 await runner.stop()
             await app.state.secret_store.close()

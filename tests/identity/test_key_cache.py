@@ -218,3 +218,46 @@ async def test_bind_when_used_binds_every_transaction_the_session_begins(
         await session.rollback()
     async with runtime.db.sessionmaker() as session:  # a pooled connection, binding gone
         assert await session.scalar(setting) in (None, "")
+
+
+async def test_a_hot_key_is_checked_again_in_the_background_before_it_expires(
+    client: httpx.AsyncClient, app: FastAPI, tenant: Tenant, moved_clock: ShiftableClock
+) -> None:
+    """Half a TTL on, a request is still served from the cache and starts a re-check off the
+    request path; once it passes, the entry counts from it, so the key never expires while used."""
+    cache: PrincipalCache = app.state.principal_cache
+    assert (await _me(client, tenant.headers)).status_code == 200
+    (digest,) = [d for d, e in cache._entries.items() if e.key_id == tenant.key_id]
+    first = cache._entries[digest].checked_at
+    moved_clock.offset += cache.ttl * 0.6
+    assert (await _me(client, tenant.headers)).status_code == 200
+    await cache.settled()
+    assert cache._entries[digest].checked_at > first
+    moved_clock.offset += cache.ttl * 0.6  # past the first check's TTL, within the second's
+    assert (await _me(client, tenant.headers)).status_code == 200
+    assert cache._entries[digest].checked_at > first
+
+
+async def test_a_background_check_that_finds_the_key_revoked_drops_it(
+    client: httpx.AsyncClient,
+    app: FastAPI,
+    runtime: Runtime,
+    tenant: Tenant,
+    make_member: MemberFactory,
+    moved_clock: ShiftableClock,
+) -> None:
+    """Revoked where this process cannot see it (another replica, the CLI): the re-check
+    drops the entry, and the next request is refused before the TTL would have ended."""
+    cache: PrincipalCache = app.state.principal_cache
+    member = await make_member(tenant, ["viewer"], ["read"])
+    assert (await _me(client, member.headers)).status_code == 200
+    async with runtime.db.sessionmaker() as session, session.begin():
+        await bind_tenant(session, tenant.org_id)
+        await session.execute(
+            text("UPDATE api_keys SET revoked_at = now() WHERE id = :id"), {"id": member.key_id}
+        )
+    moved_clock.offset += cache.ttl * 0.6
+    assert (await _me(client, member.headers)).status_code == 200  # served, re-check started
+    await cache.settled()
+    assert all(entry.key_id != member.key_id for entry in cache._entries.values())
+    assert_problem(await _me(client, member.headers), 401, "credentials-revoked")

@@ -283,8 +283,14 @@ class ApiKeyService:
             hide_unless_readable(principal, "api_keys:read", _not_found(key.id))
             raise KeyAboveRevoker(missing, operator_key=needed.operator_key)
 
-    async def verify(self, presented: str, *, debounce: timedelta) -> ApiKey | KeyFailure:
-        """Check a presented key and bind the transaction to its organization when it is valid."""
+    async def verify(
+        self, presented: str, *, debounce: timedelta, stamp: bool = True
+    ) -> ApiKey | KeyFailure:
+        """Check a presented key and bind the transaction to its organization when it is valid.
+
+        ``stamp=False``: check only, record no use (a background re-check of a cached key is
+        not a use of it).
+        """
         match = KEY_PATTERN.match(presented)
         if match is None:
             return KeyFailure(InvalidCredentials("The API key is malformed."), reason="malformed")
@@ -329,7 +335,7 @@ class ApiKeyService:
         # The row is in hand: skip the write (and its round trip) while the stamp is fresh.
         client = client_fingerprint()
         recent = tuple(key.recent_clients)
-        if use_due(key.last_used_at, recent, client, now=now, debounce=debounce):
+        if stamp and use_due(key.last_used_at, recent, client, now=now, debounce=debounce):
             await stamp_use(
                 self.session,
                 key_id=key.id,

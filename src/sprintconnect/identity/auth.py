@@ -282,6 +282,9 @@ async def authenticate_key(
     # until one begins (a cached key's ``/me`` sends nothing at all).
     bind_when_used(session, org_id)
     if known is not None:
+        assert cache is not None
+        if cache.refresh_due(digest, now):
+            cache.spawn(_refresh(runtime, cache, digest, token, debounce))
         client = client_fingerprint()
         if use_due(known.last_used_at, known.recent_clients, client, now=now, debounce=debounce):
             match = KEY_PATTERN.match(token)
@@ -341,6 +344,39 @@ async def authenticate_key(
         super_admin=facts.super_admin and user_id is not None,
         org_name=facts.org_name,
         org_slug=facts.org_slug,
+    )
+
+
+async def _refresh(
+    runtime: Runtime, cache: PrincipalCache, digest: bytes, token: str, debounce: timedelta
+) -> None:
+    """Check a cached key again off the request path, before its entry expires.
+
+    The entry keeps serving meanwhile (it is within ``ttl`` of its last check, the bound the
+    cache promises); when this check passes, the entry counts from this check's start, and
+    when it refuses the key, the entry goes and the next request is checked in full.
+    """
+    generation = cache.generation()
+    started = runtime.clock.now()
+    try:
+        async with runtime.db.sessionmaker() as session, session.begin():
+            service = ApiKeyService(session, runtime.keyring, runtime.clock)
+            result = await service.verify(token, debounce=debounce, stamp=False)
+            if isinstance(result, KeyFailure):
+                cache.refused(digest)
+                return
+            facts = await AccessRepository(session).facts(result.org_id, result.created_by_user_id)
+    except Exception as exc:  # the entry simply ages out; the next miss checks in full
+        log.warning("auth.cache_refresh_failed", error=type(exc).__name__)
+        cache.refresh_failed(digest)
+        return
+    cache.refreshed(
+        digest,
+        generation,
+        scopes=frozenset(result.scopes),
+        expires_at=result.expires_at,
+        facts=facts,
+        checked_at=started,
     )
 
 

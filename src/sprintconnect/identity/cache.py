@@ -14,6 +14,10 @@ How long it can be wrong:
 - In other processes (other replicas, the CLI), until the entry's age reaches
   ``SPRINTCONNECT_API_KEY_CACHE_SECONDS``: the bound on how long a revocation or a role change
   made elsewhere can take to apply here.
+- A key in use is checked again in the background once its entry is half that old
+  (``REFRESH_AFTER``): a pass renews the entry from the check's start, a refusal drops it, so
+  hot keys never wait for a full check on the request path and changes made elsewhere
+  usually show within half the bound.
 - Expiry is checked against the clock on every hit; what the key's check does on a miss
   (prefix lookup, HMAC comparison, revocation, expiry, owner membership, audit of a refusal)
   is unchanged, and throttling and rate limits still run on every request.
@@ -21,10 +25,13 @@ How long it can be wrong:
 
 from __future__ import annotations
 
+import asyncio
 import weakref
 from collections import OrderedDict
+from collections.abc import Coroutine
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import event
@@ -56,6 +63,11 @@ class VerifiedKey:
     recent_clients: tuple[str, ...] = ()
 
 
+# A key in use is checked again in the background once its entry is this share of ``ttl`` old,
+# so that hot keys never wait for a full check on the request path.
+REFRESH_AFTER = 0.5
+
+
 class PrincipalCache:
     """Digest of a verified key -> ``VerifiedKey``, for ``ttl`` at most; see the module doc."""
 
@@ -64,6 +76,8 @@ class PrincipalCache:
         self.max_entries = max_entries
         self._entries: OrderedDict[bytes, VerifiedKey] = OrderedDict()
         self._generation = 0
+        self._refreshing: set[bytes] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
         _LIVE.add(self)
 
     @property
@@ -109,6 +123,58 @@ class PrincipalCache:
             self._entries[digest] = replace(
                 entry, last_used_at=previous, recent_clients=recent_clients
             )
+
+    def refresh_due(self, digest: bytes, now: datetime) -> bool:
+        """Whether to check this (cached, served) key again in the background now; claims
+        the refresh, so one runs per key at a time."""
+        entry = self._entries.get(digest)
+        if entry is None or digest in self._refreshing:
+            return False
+        if now - entry.checked_at < self.ttl * REFRESH_AFTER:
+            return False
+        self._refreshing.add(digest)
+        return True
+
+    def refreshed(
+        self,
+        digest: bytes,
+        generation: int,
+        *,
+        scopes: frozenset[str],
+        expires_at: datetime | None,
+        facts: AccessFacts,
+        checked_at: datetime,
+    ) -> None:
+        """The background check passed: the entry holds what it read, as of ``checked_at``
+        (its start). Dropped meanwhile (a change committed), it stays dropped."""
+        self._refreshing.discard(digest)
+        entry = self._entries.get(digest)
+        if entry is None or generation != self._generation:
+            return
+        self._entries[digest] = replace(
+            entry, scopes=scopes, expires_at=expires_at, facts=facts, checked_at=checked_at
+        )
+
+    def refused(self, digest: bytes) -> None:
+        """The background check refused the key (revoked, expired, owner gone): forget it,
+        so that the next request is checked in full and gets the refusal."""
+        self._refreshing.discard(digest)
+        self._entries.pop(digest, None)
+
+    def refresh_failed(self, digest: bytes) -> None:
+        """The background check could not run (database away): the entry ages out as before."""
+        self._refreshing.discard(digest)
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run a background check, keeping a reference until it ends."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def settled(self) -> None:
+        """Wait for the background checks running now (tests, shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
 
     def drop(self, org_ids: set[str]) -> None:
         """Forget the entries of these organizations (``"*"``: all of them)."""
