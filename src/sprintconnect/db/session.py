@@ -13,7 +13,7 @@ from sqlalchemy import Connection, event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from sprintconnect.db.tenancy import TENANT_SETTING
+from sprintconnect.db.tenancy import TENANT_SETTING, note_bound
 from sprintconnect.runtime import Runtime
 
 
@@ -66,6 +66,7 @@ def _bind_on_begin(session: Session, transaction: Any, connection: Connection) -
         return
     adapted: Any = connection.connection.dbapi_connection
     adapted.run_async(lambda driver: _bind_driver(driver, org_id))
+    note_bound(session, org_id)
 
 
 async def release_connection(session: AsyncSession) -> None:
