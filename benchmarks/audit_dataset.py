@@ -42,6 +42,7 @@ from sqlalchemy.engine import make_url
 from benchmarks.search_dataset import (
     BENCH_SECRET,
     LOCAL_ADMIN,
+    _esc,
     _loading_session,
     _migrate,
     _port_open,
@@ -140,10 +141,6 @@ class Org:
 
 def _uuid(rng: random.Random) -> str:
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
-
-
-def _esc(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
 
 
 def _skewed(rng: random.Random, n: int) -> int:
