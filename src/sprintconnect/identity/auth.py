@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from uuid import UUID
 
 import structlog
 from fastapi import Request
@@ -51,15 +52,48 @@ _FAILURE_TAGS = {
 }
 
 
-def _bearer_token(request: Request) -> str:
-    header = request.headers.get("authorization")
-    if header is None:
-        raise AuthenticationRequired("Send an API key as 'Authorization: Bearer <key>'.")
+_SCHEMES = frozenset({"bearer", "dpop"})
+
+
+def _credentials(header: str) -> tuple[str, str]:
+    """The scheme (lowercase) and the credential of an Authorization header."""
     scheme, _, token = header.partition(" ")
     token = token.strip()
-    if scheme.lower() != "bearer" or not token or " " in token:
-        raise InvalidCredentials("The Authorization header must read 'Bearer <key>'.")
-    return token
+    if scheme.lower() not in _SCHEMES or not token or " " in token:
+        raise InvalidCredentials(
+            "The Authorization header must read 'Bearer <API key or access token>' or "
+            "'DPoP <access token>'."
+        )
+    return scheme.lower(), token
+
+
+async def authenticate_request(
+    request: Request, runtime: Runtime, session: AsyncSession
+) -> Principal:
+    """The request's principal from whichever credential it carries.
+
+    An ``Authorization`` header wins: an API key (``Bearer sc_...``), or an access token
+    (``Bearer`` or ``DPoP`` with a JWT; ``identity.tokens.bearer``). Without one, the browser
+    session's cookie (``identity.session.auth``). Every path yields the same ``Principal``,
+    so every permission and policy applies whichever credential was used.
+    """
+    header = request.headers.get("authorization")
+    if header is None:
+        from sprintconnect.identity.session.auth import authenticate_session, session_cookie
+
+        cookie = session_cookie(request)
+        if cookie is not None:
+            return await authenticate_session(request, runtime, session, cookie)
+        raise AuthenticationRequired(
+            "Send an API key or an access token as 'Authorization: Bearer <credential>', "
+            "or sign in."
+        )
+    scheme, token = _credentials(header)
+    if scheme == "bearer" and token.startswith("sc_"):
+        return await authenticate_key(request, runtime, session, token)
+    from sprintconnect.identity.tokens.bearer import authenticate_token
+
+    return await authenticate_token(request, runtime, session, token, scheme=scheme)
 
 
 async def _record_failure(
@@ -143,6 +177,24 @@ async def _record_throttled(request: Request, runtime: Runtime, prefix: str) -> 
         )
 
 
+async def charge(request: Request, subject: str, org_id: UUID) -> None:
+    """Spend one request of ``subject``'s budget and of its organization's, or raise 429.
+
+    For credentials other than API keys (sessions, access tokens): ``subject`` names who is
+    counted, e.g. ``"session:<id>"`` or ``"token:<sub>"``; the organization's budget is the
+    one its API keys draw on too.
+    """
+    state = request.app.state
+    hits: list[Use] = [
+        (state.rate_limiter, (subject,)),
+        (state.org_rate_limiter, (str(org_id),)),
+    ]
+    spent = await first_spent([], hits)
+    if spent is not None:
+        (limiter, identity), _ = spent
+        raise await limiter.refusal(*identity)
+
+
 class Authenticator:
     """Authenticates the request's API key and, given an action, asks the PDP about it.
 
@@ -162,7 +214,7 @@ class Authenticator:
         # Kept with an idempotent answer, so that a replay asks the same again.
         request.state.requirements = [self.requirement()]
         runtime = get_runtime(request)
-        principal = await authenticate_key(request, runtime, session, _bearer_token(request))
+        principal = await authenticate_request(request, runtime, session)
         if self.action is not None:
             assert self.resource is not None
             await require(request, session, principal, self.action, resource=self.resource)

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal
 from uuid import UUID
+
+# How the caller proved who it is: an API key, a browser session (cookie), or an access token
+# (a JWT from SprintConnect's token service or from the organization's identity provider).
+Credential = Literal["api_key", "session", "token"]
 
 
 @dataclass(frozen=True)
@@ -44,10 +49,24 @@ class Principal:
     # The organization's name and slug as of the same read as the roles.
     org_name: str = ""
     org_slug: str = ""
+    credential: Credential = "api_key"
+    # A browser session's id (credential "session").
+    session_id: UUID | None = None
+    # A service account acting through a client-credentials token (``user_id`` is its user).
+    service_account_id: UUID | None = None
+    # An access token's ``jti`` and the client it was issued to (credential "token").
+    token_id: str | None = None
+    client_id: str | None = None
+    # When and how strongly the human behind the request last authenticated (sessions and
+    # tokens that carry ``auth_time``/``acr``): what step-up checks. None for API keys.
+    auth_time: datetime | None = None
+    acr: str | None = None
 
     @property
     def actor(self) -> Actor:
         user = str(self.user_id) if self.user_id is not None else None
+        if self.service_account_id is not None:
+            return Actor("service", str(self.service_account_id), user, self.super_admin)
         if self.api_key_id is not None:
             kind: Literal["api_key", "service"] = "api_key" if user else "service"
             return Actor(kind, str(self.api_key_id), user, self.super_admin)

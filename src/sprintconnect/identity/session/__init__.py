@@ -1,0 +1,1 @@
+"""Browser sign-in through the organization's OIDC provider, and server-side sessions."""

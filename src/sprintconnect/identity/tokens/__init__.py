@@ -1,0 +1,1 @@
+"""SprintConnect's token service and the validation of access tokens (JWT, DPoP, mTLS)."""
