@@ -154,6 +154,32 @@ class Settings(BaseSettings):
     # Audit ledger: how often an organization's grown audit tree gets a signed checkpoint.
     audit_checkpoint_seconds: int = Field(default=300, ge=60, le=86_400)
 
+    # Sign-in and tokens (issue 14). The address clients and browsers reach SprintConnect at:
+    # the token issuer (``iss``) and the base of the sign-in redirect URI. Absent: built from
+    # host and port (http), which only suits development.
+    public_url: str | None = Field(default=None, pattern=r"^https?://[^/?#\s]+$")
+    # Lifetimes: access tokens from the token service, their refresh tokens, browser sessions
+    # (idle and absolute), and how long a provider's metadata and JWKS are cached.
+    access_token_seconds: int = Field(default=300, ge=30, le=3600)
+    refresh_token_seconds: int = Field(default=30 * 86_400, ge=300, le=365 * 86_400)
+    session_idle_seconds: int = Field(default=8 * 3600, ge=60, le=30 * 86_400)
+    session_max_seconds: int = Field(default=24 * 3600, ge=300, le=90 * 86_400)
+    jwks_cache_seconds: int = Field(default=300, ge=10, le=86_400)
+    # Where browser sessions live: PostgreSQL, or Redis (needs SPRINTCONNECT_REDIS_URL).
+    session_store: Literal["postgres", "redis"] = "postgres"
+    # Step-up: sensitive operations need a sign-in at most this old (and, when set, this acr).
+    step_up_max_age_seconds: int = Field(default=900, ge=30, le=86_400)
+    step_up_acr: str | None = None
+    # DPoP: require a server-provided nonce in every proof (RFC 9449 section 8).
+    dpop_require_nonce: bool = False
+    # mTLS-bound tokens (RFC 8705): the header a TLS-terminating proxy forwards the client's
+    # certificate in (URL-encoded PEM). Unset: certificate-bound tokens are refused.
+    client_cert_header: str | None = Field(default=None, pattern=r"^[A-Za-z0-9-]{1,64}$")
+    # The development identity provider on loopback (``make run`` with no provider set):
+    # on by default in development; production refuses to start with it.
+    dev_idp: bool | None = None
+    dev_idp_port: int = Field(default=8009, ge=0, le=65535)
+
     @field_validator("egress_allow_private_cidrs")
     @classmethod
     def _cidrs_parse(cls, value: list[str]) -> list[str]:
@@ -197,6 +223,13 @@ class Settings(BaseSettings):
             ]
             if missing:
                 raise ValueError(f"production mode requires {', '.join(missing)}")
+            if self.dev_idp:
+                raise ValueError(
+                    "SPRINTCONNECT_DEV_IDP: the development identity provider cannot run in "
+                    "production"
+                )
+        if self.session_store == "redis" and self.redis_url is None:
+            raise ValueError("SPRINTCONNECT_SESSION_STORE=redis requires SPRINTCONNECT_REDIS_URL")
         same_host = self.metrics_host in (None, self.host)
         if self.metrics_port is not None and self.metrics_port == self.port and same_host:
             raise ValueError(
@@ -205,6 +238,16 @@ class Settings(BaseSettings):
         if self.pdp_backend == "opa" and not self.opa_url:
             raise ValueError("SPRINTCONNECT_PDP_BACKEND=opa requires SPRINTCONNECT_OPA_URL")
         return self
+
+    @property
+    def dev_idp_enabled(self) -> bool:
+        """Whether the development identity provider runs (development only, on by default)."""
+        return self.env == "development" and self.dev_idp is not False
+
+    @property
+    def base_url(self) -> str:
+        """``public_url``, or ``http://host:port`` when none is set."""
+        return self.public_url or f"http://{self.host}:{self.port}"
 
     @cached_property
     def resolved_data_dir(self) -> Path:
