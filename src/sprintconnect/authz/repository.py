@@ -33,6 +33,9 @@ _ACCESS_SQL = text(
         (SELECT name FROM organizations WHERE id = :org) AS org_name,
         (SELECT slug FROM organizations WHERE id = :org) AS org_slug,
         coalesce((SELECT is_super_admin FROM users WHERE id = :user), false) AS super_admin,
+        (SELECT email FROM users WHERE id = :user) AS user_email,
+        (SELECT display_name FROM memberships WHERE org_id = :org AND user_id = :user)
+            AS user_name,
         EXISTS (SELECT 1 FROM memberships WHERE org_id = :org AND user_id = :user) AS member
     """
 )
@@ -52,6 +55,9 @@ class AccessFacts:
     # The organization's own label, read with the rest (``/api/v1/me`` answers from it).
     org_name: str = ""
     org_slug: str = ""
+    # The caller's email and name in this organization (None for keys without a user).
+    user_email: str | None = None
+    user_name: str | None = None
 
 
 class AccessRepository:
@@ -70,6 +76,8 @@ class AccessRepository:
             time_zone=str(row.time_zone or "UTC"),
             org_name=str(row.org_name or ""),
             org_slug=str(row.org_slug or ""),
+            user_email=row.user_email,
+            user_name=row.user_name,
         )
 
     async def policy_text(self, org_id: UUID, version: int) -> str:

@@ -396,6 +396,8 @@ async def authenticate_key(
         super_admin=facts.super_admin and user_id is not None,
         org_name=facts.org_name,
         org_slug=facts.org_slug,
+        user_email=facts.user_email,
+        user_name=facts.user_name,
     )
 
 

@@ -49,6 +49,9 @@ class Principal:
     # The organization's name and slug as of the same read as the roles.
     org_name: str = ""
     org_slug: str = ""
+    # The user's email and display name in this organization, read with the roles.
+    user_email: str | None = None
+    user_name: str | None = None
     credential: Credential = "api_key"
     # A browser session's id (credential "session").
     session_id: UUID | None = None
