@@ -59,7 +59,13 @@ DESCRIPTION = """
 SprintConnect registers MCP servers for organizations, discovers what they offer, and lets API
 clients find them under policy.
 
-**Authentication**: send an API key as `Authorization: Bearer sc_<prefix>_<secret>`.
+**Authentication**, any one of:
+- an API key: `Authorization: Bearer sc_<prefix>_<secret>`;
+- an access token (a JWT) from the token service (`POST /oauth/token`, e.g. a service account's
+  client credentials) or from the organization's identity provider: `Authorization: Bearer
+  <token>`, or `Authorization: DPoP <token>` with a `DPoP` proof for a DPoP-bound token;
+- a browser session from signing in (`GET /auth/login?org=<slug>`): its cookie, plus an
+  `X-CSRF-Token` header on every request that changes something.
 
 **Errors** are RFC 9457 `application/problem+json` documents with `type`, `title`, `status`,
 `detail`, `instance` and `request_id`; validation errors list each field under `errors`.
