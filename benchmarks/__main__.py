@@ -19,6 +19,10 @@ BENCHMARKS = {
     "audit_read": ("benchmarks.audit_read", "filtered audit pages and an export at 10M entries"),
     "audit_ledger": ("benchmarks.audit_ledger", "audit appends vs INSERT; verify of 1M entries"),
     "webhooks": ("benchmarks.webhooks", "webhook deliveries/s on one worker vs bare httpx POSTs"),
+    "auth_tokens": (
+        "benchmarks.auth_tokens",
+        "/api/v1/me with JWT and DPoP tokens vs an API key",
+    ),
 }
 
 
@@ -29,7 +33,7 @@ def usage() -> str:
         "",
         "Without a name, every benchmark runs with its defaults. Benchmarks:",
     ]
-    lines += [f"  {name:<10} {about}" for name, (_module, about) in BENCHMARKS.items()]
+    lines += [f"  {name:<12} {about}" for name, (_module, about) in BENCHMARKS.items()]
     lines += ["", 'From make: make bench ARGS="search --quick"']
     return "\n".join(lines)
 

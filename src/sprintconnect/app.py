@@ -26,6 +26,11 @@ from sprintconnect.identity.auth_events import UnattributedAudit
 from sprintconnect.identity.cache import PrincipalCache
 from sprintconnect.identity.endpoints import router as identity_router
 from sprintconnect.identity.ratelimit import AuthenticationThrottled, OrgRateLimited, RateLimiter
+from sprintconnect.identity.session.endpoints import auth_router as sign_in_router
+from sprintconnect.identity.session.endpoints import config_router as identity_provider_router
+from sprintconnect.identity.session.lifecycle import close_sign_in
+from sprintconnect.identity.tokens.endpoints import router as token_router
+from sprintconnect.identity.tokens.state import build_token_state
 from sprintconnect.jobs.context import TaskServices
 from sprintconnect.jobs.endpoints import router as jobs_router
 from sprintconnect.jobs.runner import JobRunner
@@ -48,6 +53,7 @@ from sprintconnect.policy.endpoints import router as policy_router
 from sprintconnect.role.endpoints import router as role_router
 from sprintconnect.runtime import Runtime, build_runtime
 from sprintconnect.secret import build_secret_store
+from sprintconnect.service_account.endpoints import router as service_account_router
 from sprintconnect.user.endpoints import router as user_router
 from sprintconnect.webhook.endpoints import router as webhook_router
 
@@ -101,6 +107,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         app.state.authorizer = build_authorizer(settings)
         app.state.secret_store = build_secret_store(rt)
         app.state.token_cache = TokenCache()
+        app.state.token_state = build_token_state(rt)
         app.state.search_cache = build_cache(redis_url, max_bytes=settings.search_cache_max_bytes)
         app.state.outbound_limiter = build_outbound_limiter(
             settings.outbound_concurrency_per_org, redis_url
@@ -123,7 +130,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             await app.state.principal_cache.settled()  # background key checks use the pool
             if runner is not None:
                 await runner.stop()
+            await close_sign_in(app.state)
             await app.state.secret_store.close()
+            await app.state.token_state.aclose()
             await app.state.search_cache.close()
             await app.state.outbound_limiter.close()
             if owned:
@@ -145,7 +154,11 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     install_docs(app)
     app.include_router(ops_router)
     app.include_router(identity_router)
+    app.include_router(sign_in_router)
+    app.include_router(identity_provider_router)
     app.include_router(api_key_router)
+    app.include_router(service_account_router)
+    app.include_router(token_router)
     app.include_router(user_router)
     app.include_router(role_router)
     app.include_router(policy_router)

@@ -58,6 +58,18 @@ def _register_audit_ledger() -> None:
 
 _register_audit_ledger()
 
+tokens_app = typer.Typer(help="The token service's signing keys.", no_args_is_help=True)
+app.add_typer(tokens_app, name="tokens")
+
+
+def _register_tokens() -> None:
+    from sprintconnect.identity.tokens.cli import register
+
+    register(tokens_app)
+
+
+_register_tokens()
+
 
 # Set by the top-level --verbose: commands other than serve and worker then log as configured.
 _verbose = False
@@ -210,8 +222,16 @@ def serve(
                 freeze_startup_heap()
                 _step(f"SprintConnect {__version__} listening on {where}")
 
+    server_app = create_app(settings)
+    from sprintconnect.identity.session.devidp import start_dev_idp
+
+    # The development identity provider (development only, unless SPRINTCONNECT_DEV_IDP=false):
+    # started here rather than in the app, so that apps built by tests do not each start one.
+    server_app.state.dev_idp = start_dev_idp(settings)
+    if server_app.state.dev_idp is not None:
+        where += f" (development sign-in provider on {server_app.state.dev_idp.issuer})"
     config = uvicorn.Config(
-        create_app(settings),
+        server_app,
         log_config=None,
         proxy_headers=False,
         server_header=False,

@@ -27,7 +27,22 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "detail": "The vault secret store keeps its own keys; rotate them on the Vault server.",
         "instance": "/api/v1/servers",
     },
+    "authorization-request-invalid": {
+        "detail": "redirect_uri must be http://127.0.0.1:<port>/callback (or [::1]).",
+        "instance": "/oauth/authorize",
+    },
     # 401
+    "session-expired": {
+        "detail": "Your identity provider no longer confirms your sign-in. Sign in again.",
+        "instance": "/api/v1/me",
+        "login_url": "https://sc.example/auth/login?org=acme",
+    },
+    "step-up-required": {
+        "detail": "This operation needs a recent sign-in. Sign in again and retry.",
+        "instance": "/api/v1/organization/identity-provider",
+        "login_url": "https://sc.example/auth/login?org=acme&prompt=login&max_age=900",
+        "max_age": 900,
+    },
     "authentication-required": {
         "detail": "Send an API key as 'Authorization: Bearer sc_<prefix>_<secret>'.",
         "instance": "/api/v1/me",
@@ -51,6 +66,24 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "instance": "/api/v1/me",
     },
     # 403
+    "csrf-token-missing": {
+        "detail": "Requests that change something need the X-CSRF-Token header; "
+        "GET /auth/session answers the token.",
+        "instance": "/auth/logout",
+    },
+    "csrf-token-invalid": {
+        "detail": "The X-CSRF-Token header does not match this session.",
+        "instance": "/auth/logout",
+    },
+    "cross-site-request": {
+        "detail": "A request from another origin cannot use your session.",
+        "instance": "/auth/logout",
+    },
+    "browser-session-required": {
+        "detail": "Open this URL in a browser signed in to SprintConnect; API credentials "
+        "cannot authorize a client.",
+        "instance": "/oauth/authorize",
+    },
     "permission-denied": {
         "detail": "You may not do this here.",
         "instance": _SERVER,
@@ -118,6 +151,15 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "instance": "/api/v1/admin/jobs",
     },
     # 404
+    "identity-provider-not-found": {
+        "detail": "This organization has no identity provider; PUT one to enable sign-in.",
+        "instance": "/api/v1/organization/identity-provider",
+    },
+    "service-account-not-found": {
+        "detail": "No service account has the id 6f0c2a0e-1d7b-4c1e-9a51-3b2f0e8d4c11 in this "
+        "organization.",
+        "instance": "/api/v1/service-accounts/6f0c2a0e-1d7b-4c1e-9a51-3b2f0e8d4c11",
+    },
     "not-found": {
         "detail": "Nothing has this id here.",
         "instance": _SERVER,
@@ -201,6 +243,10 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "instance": "/api/v1/servers",
     },
     # 409
+    "service-account-name-taken": {
+        "detail": "A service account named 'deploy-bot' exists in this organization.",
+        "instance": "/api/v1/service-accounts",
+    },
     "conflict": {
         "detail": "The resource changed meanwhile; read it again.",
         "instance": _SERVER,
@@ -262,6 +308,19 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "max_url_bytes": 8192,
     },
     # 422
+    "identity-provider-unusable": {
+        "detail": "The provider's metadata at "
+        "https://idp.example/.well-known/openid-configuration could not be read: the key "
+        "endpoint could not be reached.",
+        "instance": "/api/v1/organization/identity-provider",
+        "loc": ["body", "issuer"],
+    },
+    "unknown-mapped-role": {
+        "detail": "Group 'developers' maps to the role 'dev', which does not exist in this "
+        "organization.",
+        "instance": "/api/v1/organization/identity-provider",
+        "loc": ["body", "group_roles", "developers"],
+    },
     "validation-failed": {
         "detail": "body.scopes.0: Input should be a known scope",
         "instance": "/api/v1/api-keys",

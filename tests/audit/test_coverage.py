@@ -30,6 +30,15 @@ V1 = "/api/v1"
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 AUDITED: dict[Route, AuditTag] = {
+    ("POST", "/api/v1/service-accounts"): AuditTag.SERVICE_ACCOUNT_CREATED,
+    ("PATCH", "/api/v1/service-accounts/{account_id}"): AuditTag.SERVICE_ACCOUNT_UPDATED,
+    (
+        "POST",
+        "/api/v1/service-accounts/{account_id}/rotate-secret",
+    ): AuditTag.SERVICE_ACCOUNT_SECRET_ROTATED,
+    ("DELETE", "/api/v1/service-accounts/{account_id}"): AuditTag.SERVICE_ACCOUNT_DELETED,
+    ("PUT", "/api/v1/organization/identity-provider"): AuditTag.IDENTITY_PROVIDER_UPDATED,
+    ("DELETE", "/api/v1/organization/identity-provider"): AuditTag.IDENTITY_PROVIDER_DELETED,
     ("POST", "/api/v1/api-keys"): AuditTag.API_KEY_CREATED,
     ("POST", "/api/v1/api-keys/{key_id}/revoke"): AuditTag.API_KEY_REVOKED,
     ("POST", "/api/v1/users"): AuditTag.MEMBER_ADDED,
@@ -82,6 +91,14 @@ EXEMPT: dict[Route, str] = {
 # Audited routes whose entry another test checks: the test file (or a test file in the
 # folder) must name the tag.
 PROVED_BY: dict[Route, str] = {
+    (
+        "PUT",
+        "/api/v1/organization/identity-provider",
+    ): "tests/identity/session/test_configuration.py",
+    (
+        "DELETE",
+        "/api/v1/organization/identity-provider",
+    ): "tests/identity/session/test_configuration.py",
     ("POST", "/api/v1/servers/{server_id}/health/checks"): "tests/health/test_checks.py",
     ("POST", "/api/v1/admin/jobs/{job_id}/replay"): "tests/jobs/test_job_audit.py",
     ("POST", "/api/v1/admin/jobs/{job_id}/discard"): "tests/jobs/test_job_audit.py",
@@ -210,6 +227,19 @@ async def test_each_audited_route_records_its_entry(
         f"{V1}/health/escalation-policy",
         {"degraded": roles, "unhealthy": roles, "cooldown_minutes": 30, "repeat_minutes": 60},
     )
+
+    account = await call(
+        "POST", f"{V1}/service-accounts", {"name": "coverage-bot", "roles": ["viewer"]}
+    )
+    account_id = account["service_account"]["id"]
+    await call(
+        "PATCH",
+        f"{V1}/service-accounts/{{account_id}}",
+        {"description": "changed"},
+        account_id=account_id,
+    )
+    await call("POST", f"{V1}/service-accounts/{{account_id}}/rotate-secret", account_id=account_id)
+    await call("DELETE", f"{V1}/service-accounts/{{account_id}}", account_id=account_id)
 
     missing = sorted(set(AUDITED) - set(PROVED_BY) - exercised)
     assert not missing, f"audited routes neither exercised here nor proved elsewhere: {missing}"

@@ -60,3 +60,25 @@ class AuditTag(StrEnum):
     WEBHOOK_REDELIVERED = "org:webhook:redelivered"
     # The audit ledger's checkpoint signing key rotated (``sprintconnect audit rotate-key``).
     AUDIT_KEY_ROTATED = "platform:audit_key:rotated"
+    # Browser sign-in (issue 14): with IP and user agent; failures rate-bounded per org.
+    SESSION_SIGNED_IN = "org:session:signed_in"
+    SESSION_SIGN_IN_FAILED = "org:session:sign_in_failed"
+    SESSION_SIGNED_OUT = "org:session:signed_out"
+    # The provider refused to renew a session (refresh token revoked or expired).
+    SESSION_RENEWAL_FAILED = "org:session:renewal_failed"
+    IDENTITY_PROVIDER_UPDATED = "org:identity_provider:updated"
+    IDENTITY_PROVIDER_DELETED = "org:identity_provider:deleted"
+    # Token service (issue 14): service accounts, issued and revoked tokens, refresh reuse.
+    SERVICE_ACCOUNT_CREATED = "org:service_account:created"
+    SERVICE_ACCOUNT_UPDATED = "org:service_account:updated"
+    SERVICE_ACCOUNT_SECRET_ROTATED = "org:service_account:secret_rotated"  # noqa: S105 - a tag
+    SERVICE_ACCOUNT_DELETED = "org:service_account:deleted"
+    SERVICE_ACCOUNT_AUTH_FAILED = "org:service_account:auth_failed"
+    # Tokens issued (client credentials: at most once a minute per account; codes: each).
+    TOKEN_ISSUED = "org:token:issued"  # noqa: S105 - a tag
+    TOKEN_REVOKED = "org:token:revoked"  # noqa: S105 - a tag
+    # A rotated refresh token or a used code presented again: its family is revoked (alert).
+    TOKEN_REUSE_DETECTED = "org:token:refresh_reuse_detected"  # noqa: S105 - a tag
+    # A refused access token that names an organization (rate-bounded like API key failures).
+    TOKEN_AUTH_FAILED = "org:token:auth_failed"  # noqa: S105 - a tag
+    TOKEN_KEY_ROTATED = "platform:token_key:rotated"  # noqa: S105 - a tag

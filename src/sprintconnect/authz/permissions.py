@@ -31,12 +31,23 @@ PERMISSIONS: tuple[str, ...] = (
     "exports:write",
     "org:read",
     "org:write",
+    # Service accounts (OAuth clients of the token service) and the tokens issued to them.
+    "service_accounts:read",
+    "service_accounts:write",
 )
 ALL_PERMISSIONS = frozenset(PERMISSIONS)
 READ_PERMISSIONS = frozenset(p for p in PERMISSIONS if p.endswith(":read")) | {"servers:production"}
 # What the broad ``write`` scope leaves to ``admin``: who may do what, and the org itself.
 ADMIN_ONLY = frozenset(
-    {"users:write", "roles:write", "policies:write", "org:write", "audit:manage"}
+    {
+        "users:write",
+        "roles:write",
+        "policies:write",
+        "org:write",
+        "audit:manage",
+        # A service account is a member with roles: creating one is granting them.
+        "service_accounts:write",
+    }
 )
 WRITE_PERMISSIONS = ALL_PERMISSIONS - ADMIN_ONLY
 

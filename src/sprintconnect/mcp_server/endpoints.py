@@ -18,7 +18,8 @@ from sprintconnect.discovery.waiting import (
 )
 from sprintconnect.egress import EgressDenied, EgressRateLimited
 from sprintconnect.errors import InvalidCursor, problem_responses
-from sprintconnect.identity.deps import ServersRead, ServersWrite
+from sprintconnect.identity.deps import ServersDelete, ServersRead, ServersWrite
+from sprintconnect.identity.session.errors import StepUpRequired
 from sprintconnect.kit.outbound import OutboundBusy, OutboundLimiterDep
 from sprintconnect.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from sprintconnect.kit.responses import AUTHENTICATED
@@ -180,10 +181,10 @@ async def update_server(
     "/{server_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete an MCP server and its credentials",
-    responses=problem_responses(ServerNotFound),
+    responses=problem_responses(ServerNotFound, StepUpRequired),
 )
 async def delete_server(
-    server_id: UUID, principal: ServersWrite, session: DbSession, deps: ServerDeps
+    server_id: UUID, principal: ServersDelete, session: DbSession, deps: ServerDeps
 ) -> Response:
     await McpServerService(session, principal, deps).delete(server_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

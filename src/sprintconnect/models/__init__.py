@@ -24,6 +24,14 @@ from sprintconnect.models.notification import (
 from sprintconnect.models.organization import Organization
 from sprintconnect.models.outbox import OutboxEvent
 from sprintconnect.models.secret import SecretDataKey, StoredSecret
+from sprintconnect.models.sign_in import BrowserSession, IdentityProvider, LoginState, UserIdentity
+from sprintconnect.models.token import (
+    AuthorizationCode,
+    RefreshToken,
+    RevokedAccessToken,
+    ServiceAccount,
+    TokenSigningKey,
+)
 from sprintconnect.models.user import Membership, User
 from sprintconnect.models.webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
@@ -34,7 +42,9 @@ __all__ = [
     "AuditLeaf",
     "AuditLedgerHead",
     "AuditSigningKey",
+    "AuthorizationCode",
     "Base",
+    "BrowserSession",
     "CapabilityItem",
     "CapabilitySnapshot",
     "Discovery",
@@ -43,6 +53,8 @@ __all__ = [
     "HealthRollup",
     "HealthTransition",
     "IdempotencyKey",
+    "IdentityProvider",
+    "LoginState",
     "McpServer",
     "Membership",
     "NotificationCooldown",
@@ -52,13 +64,18 @@ __all__ = [
     "OutboxEvent",
     "PlatformAuditEvent",
     "PolicyVersion",
+    "RefreshToken",
+    "RevokedAccessToken",
     "Role",
     "RoleAssignment",
     "SecretDataKey",
     "ServerCapability",
     "ServerHealth",
+    "ServiceAccount",
     "StoredSecret",
+    "TokenSigningKey",
     "User",
+    "UserIdentity",
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookEndpoint",

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Path, Request, status
 from sprintconnect.db.session import DbSession, RuntimeDep
 from sprintconnect.errors import InvalidCursor, problem_responses
 from sprintconnect.identity.auth import require
-from sprintconnect.identity.deps import PoliciesRead, PoliciesWrite
+from sprintconnect.identity.deps import PoliciesPublish, PoliciesRead
+from sprintconnect.identity.session.errors import StepUpRequired
 from sprintconnect.kit.pagination import (
     DEFAULT_LIMIT,
     INT4_MAX,
@@ -47,10 +48,10 @@ async def effective_policy(principal: PoliciesRead, session: DbSession) -> Effec
     summary="Publish a new policy version",
     description="The text is parsed and validated against the schema before it is stored; "
     "a rejected text leaves the current version in force. Takes effect on the next request.",
-    responses=problem_responses(PolicyRejected),
+    responses=problem_responses(PolicyRejected, StepUpRequired),
 )
 async def publish_policy(
-    body: PolicyPublish, principal: PoliciesWrite, session: DbSession
+    body: PolicyPublish, principal: PoliciesPublish, session: DbSession
 ) -> PolicyVersionOut:
     return await PolicyService(session, principal).publish(body.text, body.comment)
 
@@ -89,10 +90,10 @@ async def get_version(
     status_code=status.HTTP_201_CREATED,
     summary="Roll back to an earlier version",
     description="Publishes the earlier version's text as a new version, so history stays whole.",
-    responses=problem_responses(PolicyVersionNotFound, PolicyRejected),
+    responses=problem_responses(PolicyVersionNotFound, PolicyRejected, StepUpRequired),
 )
 async def rollback_policy(
-    body: PolicyRollback, principal: PoliciesWrite, session: DbSession
+    body: PolicyRollback, principal: PoliciesPublish, session: DbSession
 ) -> PolicyVersionOut:
     return await PolicyService(session, principal).rollback(body.version, body.comment)
 

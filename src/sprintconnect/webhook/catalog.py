@@ -40,6 +40,13 @@ AUDIT_TYPES: dict[str, str] = {
     "org:webhook:deleted": "webhook.deleted",
     "org:webhook:secret_rotated": "webhook.secret_rotated",
     "org:webhook:disabled": "webhook.disabled",
+    "org:token:refresh_reuse_detected": "token.refresh_reuse_detected",
+    "org:identity_provider:updated": "identity_provider.updated",
+    "org:identity_provider:deleted": "identity_provider.deleted",
+    "org:service_account:created": "service_account.created",
+    "org:service_account:updated": "service_account.updated",
+    "org:service_account:secret_rotated": "service_account.secret_rotated",
+    "org:service_account:deleted": "service_account.deleted",
 }
 
 TEST_TYPE = "webhook.test"  # sent by ``POST /webhooks/{id}/test`` only, never subscribed to

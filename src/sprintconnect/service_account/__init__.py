@@ -1,0 +1,1 @@
+"""Service accounts: an organization's OAuth clients for the client-credentials grant."""
