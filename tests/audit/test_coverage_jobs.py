@@ -51,6 +51,10 @@ JOBS: dict[str, tuple[AuditTag | None, str]] = {
     # The audit log's own machinery (Merkle leaves, signed checkpoints): auditing it would
     # audit itself; checkpoints are published and verifiable on their own.
     "audit.ledger": (None, "the audit ledger itself"),
+    "tokens.rotate_keys": (
+        AuditTag.TOKEN_KEY_ROTATED,
+        "a new token signing key (platform-wide); nothing happens while the current one is young",
+    ),
 }
 # procrastinate's own maintenance tasks, not ours.
 _BUILTIN = "procrastinate."

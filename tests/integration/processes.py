@@ -30,6 +30,9 @@ def cli_env(data_dir: Path, database_url: str | None, **extra: str) -> dict[str,
         SPRINTCONNECT_DATA_DIR=str(data_dir),
         SPRINTCONNECT_SECRET_KEY=TEST_SECRET,
         SPRINTCONNECT_LOG_FORMAT="json",
+        # The development identity provider on a port of its own, not a server of the
+        # developer's (or of another test) on the default one.
+        SPRINTCONNECT_DEV_IDP_PORT="0",
         **extra,
     )
     if database_url is not None:

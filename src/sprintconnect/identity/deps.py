@@ -44,6 +44,10 @@ ServersRead = Annotated[Principal, Depends(Authenticator("servers:read"))]
 ServersWrite = Annotated[Principal, Depends(Authenticator("servers:write"))]
 # Deleting a server (and its stored credentials) cannot be undone: step-up applies.
 ServersDelete = Annotated[Principal, Depends(RecentSignIn("servers:write"))]
+ServiceAccountsRead = Annotated[Principal, Depends(Authenticator("service_accounts:read"))]
+ServiceAccountsWrite = Annotated[Principal, Depends(Authenticator("service_accounts:write"))]
+# A new client secret is a new credential: step-up applies.
+ServiceAccountsRotate = Annotated[Principal, Depends(RecentSignIn("service_accounts:write"))]
 # Platform operators (users.is_super_admin): reading with a ``read`` key, changing with ``admin``.
 SuperAdminRead = Annotated[Principal, Depends(PlatformOperator("read"))]
 SuperAdmin = Annotated[Principal, Depends(PlatformOperator("admin"))]

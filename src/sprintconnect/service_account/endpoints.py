@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from sprintconnect.db.session import DbSession, RuntimeDep
 from sprintconnect.errors import (
@@ -16,8 +16,12 @@ from sprintconnect.errors import (
     ValidationFailed,
     problem_responses,
 )
-from sprintconnect.identity.auth import Authenticator
-from sprintconnect.identity.principal import Principal
+from sprintconnect.identity.deps import (
+    ServiceAccountsRead,
+    ServiceAccountsRotate,
+    ServiceAccountsWrite,
+)
+from sprintconnect.identity.session.errors import StepUpRequired
 from sprintconnect.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from sprintconnect.role.service import GrantAboveGranter, LastAdmin, RoleNotFound
 from sprintconnect.service_account import schemas
@@ -26,9 +30,6 @@ from sprintconnect.service_account.service import (
     ServiceAccountNotFound,
     ServiceAccountService,
 )
-
-ServiceAccountsRead = Annotated[Principal, Depends(Authenticator("service_accounts:read"))]
-ServiceAccountsWrite = Annotated[Principal, Depends(Authenticator("service_accounts:write"))]
 
 router = APIRouter(
     prefix="/api/v1/service-accounts",
@@ -118,10 +119,12 @@ async def update_service_account(
     summary="Rotate a service account's secret",
     description="A new `client_secret`, in this answer only; the old one stops working at "
     "once (access tokens already issued run until they expire).",
-    responses=problem_responses(ServiceAccountNotFound, ValidationFailed, GrantAboveGranter),
+    responses=problem_responses(
+        ServiceAccountNotFound, ValidationFailed, GrantAboveGranter, StepUpRequired
+    ),
 )
 async def rotate_service_account_secret(
-    account_id: UUID, principal: ServiceAccountsWrite, session: DbSession, runtime: RuntimeDep
+    account_id: UUID, principal: ServiceAccountsRotate, session: DbSession, runtime: RuntimeDep
 ) -> schemas.ServiceAccountCreated:
     service = ServiceAccountService(session, principal, runtime.keyring)
     issued = await service.rotate_secret(account_id, runtime.clock.now())

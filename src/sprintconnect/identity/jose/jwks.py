@@ -193,6 +193,8 @@ async def fetch_json(
         raise TokenRejected(
             "keys_unavailable", "The key endpoint's address is not allowed."
         ) from exc
+    except (httpx.InvalidURL, UnicodeError) as exc:  # e.g. a host name IDNA refuses
+        raise TokenRejected("keys_unavailable", "The URL is not a valid address.") from exc
     except (httpx.HTTPError, TimeoutError, OSError) as exc:
         raise TokenRejected("keys_unavailable", "The key endpoint could not be reached.") from exc
     try:

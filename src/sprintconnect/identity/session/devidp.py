@@ -17,6 +17,7 @@ The egress guard lets exactly this issuer reach exactly 127.0.0.1 (``provider.po
 from __future__ import annotations
 
 import threading
+import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -72,9 +73,13 @@ def start_dev_idp(settings: Settings) -> DevIdentityProvider | None:
     if not settings.dev_idp_enabled or settings.env == "production":
         return None
     try:
-        import werkzeug.serving
-        from oidc_provider_mock import User  # type: ignore[import-untyped]
-        from oidc_provider_mock import app as provider_app
+        # The provider imports a module its own Authlib deprecates: that is not ours to report
+        # on every start.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import werkzeug.serving
+            from oidc_provider_mock import User  # type: ignore[import-untyped]
+            from oidc_provider_mock import app as provider_app
     except ImportError:  # a deployment without the development extras
         log.warning("dev_idp.not_installed", hint="pip install oidc-provider-mock")
         return None
@@ -95,7 +100,8 @@ def start_dev_idp(settings: Settings) -> DevIdentityProvider | None:
     )
     thread.start()
     issuer = f"http://127.0.0.1:{server.server_port}"
-    log.warning("dev_idp.started", issuer=issuer, hint="development only; never in production")
+    # ``serve`` names it in its "listening" line too.
+    log.info("dev_idp.started", issuer=issuer, hint="development only; never in production")
     return DevIdentityProvider(issuer, server, thread)
 
 
