@@ -177,19 +177,25 @@ async def _record_throttled(request: Request, runtime: Runtime, prefix: str) -> 
         )
 
 
-async def charge(request: Request, subject: str, org_id: UUID) -> None:
+async def charge(
+    request: Request, subject: str, org_id: UUID, *, throttled_address: bool = False
+) -> None:
     """Spend one request of ``subject``'s budget and of its organization's, or raise 429.
 
     For credentials other than API keys (sessions, access tokens): ``subject`` names who is
     counted, e.g. ``"session:<id>"`` or ``"token:<sub>"``; the organization's budget is the
-    one its API keys draw on too.
+    one its API keys draw on too. With ``throttled_address``, an address that failed to
+    authenticate too often is refused too, in the same round trip to the limits' storage.
     """
     state = request.app.state
+    checks: list[Use] = []
+    if throttled_address and request.client is not None and request.client.host:
+        checks.append((state.auth_failure_limiter, ("address", request.client.host)))
     hits: list[Use] = [
         (state.rate_limiter, (subject,)),
         (state.org_rate_limiter, (str(org_id),)),
     ]
-    spent = await first_spent([], hits)
+    spent = await first_spent(checks, hits)
     if spent is not None:
         (limiter, identity), _ = spent
         raise await limiter.refusal(*identity)

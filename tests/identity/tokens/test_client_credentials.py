@@ -192,3 +192,21 @@ async def test_guessing_secrets_is_throttled(
     assert codes[-1] == 429
     account.secret = right
     assert (await client_token(app.client, account)).status_code == 429
+
+
+async def test_an_address_sending_bad_tokens_is_throttled_even_with_a_good_one(
+    make_token_app: TokenAppFactory, tenant: Tenant
+) -> None:
+    """Failed access tokens count against the client's address as failed API keys do; past
+    the limit, the address is refused before its next token is even looked at."""
+    app = await make_token_app(auth_failure_rate_limit="3/minute")
+    account = await create_account(app.client, tenant, ["viewer"])
+    good = await access_token(app.client, account)
+    forged = good[:-4] + ("AAAA" if not good.endswith("AAAA") else "BBBB")
+    codes = [
+        (await app.client.get("/api/v1/me", headers=bearer(forged))).status_code for _ in range(4)
+    ]
+    assert codes[:3] == [401, 401, 401]
+    assert codes[3] == 429
+    refused = await app.client.get("/api/v1/me", headers=bearer(good))
+    assert_problem(refused, 429, "authentication-throttled")

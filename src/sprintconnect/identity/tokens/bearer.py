@@ -31,7 +31,7 @@ from sprintconnect.authz.access import effective_permissions, time_context
 from sprintconnect.authz.repository import AccessFacts, AccessRepository
 from sprintconnect.db.session import bind_when_used
 from sprintconnect.db.tenancy import bind_tenant
-from sprintconnect.errors import AuthenticationRequired
+from sprintconnect.errors import AuthenticationRequired, SprintConnectError
 from sprintconnect.identity.jose import (
     DpopRejected,
     Expectations,
@@ -238,8 +238,11 @@ async def _refused(
     org_id: UUID | None,
     subject: str | None,
     issuer: str | None,
-) -> AuthenticationRequired:
-    """Log a refusal; audit it in its organization (own transaction), rate-bounded."""
+) -> SprintConnectError:
+    """Log a refusal; audit it in its organization (own transaction), rate-bounded.
+
+    The error to raise: ``error``, or 429 once the client's address has failed too often.
+    """
     reason = getattr(error, "reason", None) or error.slug
     log.warning(
         "auth.token.refused",
@@ -249,8 +252,12 @@ async def _refused(
     )
     state = request.app.state
     limiter = getattr(state, "auth_failure_limiter", None)
-    if limiter is not None and request.client is not None and request.client.host:
-        await limiter.allows("address", request.client.host)  # counts this failure
+    address = request.client.host if request.client is not None else None
+    # Counts this failure; past the limit the address gets 429 from now on.
+    if limiter is not None and address and not await limiter.allows("address", address):
+        log.warning("auth.throttled", by=["address"])
+        refusal: SprintConnectError = await limiter.refusal("address", address)
+        return refusal
     if org_id is None:
         return error
     audit_limiter = getattr(state, "failure_audit_limiter", None)
@@ -289,7 +296,6 @@ async def authenticate_token(
 ) -> Principal:
     """The principal of an access token, or a 401 problem with the right challenge."""
     challenge: Scheme = "DPoP" if scheme == "dpop" else "Bearer"
-    await throttle_failures(request)
     try:
         _, unverified = peek(token)
     except TokenRejected as exc:
@@ -312,7 +318,9 @@ async def authenticate_token(
             issuer=None,
         )
     if issuer == runtime.settings.base_url:
+        # Throttled with the budgets once verified (one round trip), or by ``_refused``.
         return await _own(request, runtime, session, token, scheme, challenge)
+    await throttle_failures(request)
     return await _external(request, runtime, session, token, issuer, scheme, challenge)
 
 
@@ -348,7 +356,8 @@ async def _own(
         # Spend budgets, then bind: every transaction of the request begins in the token's org.
         from sprintconnect.identity.auth import charge
 
-        await charge(request, f"token:{user_id}", org_id)
+        # The address's failure throttle rides on the same round trip as the budgets.
+        await charge(request, f"token:{user_id}", org_id, throttled_address=True)
         bind_when_used(session, org_id)
         found = await subject_of(request, state, session, org_id, user_id, account_id)
         if not found.facts.member:
