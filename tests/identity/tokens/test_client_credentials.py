@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 from sqlalchemy import select
 
 from sprintconnect.db.tenancy import bind_tenant
 from sprintconnect.models import AuditEvent
-from tests.conftest import Tenant, assert_problem
+from sprintconnect.runtime import Runtime
+from tests.conftest import ShiftableClock, Tenant, assert_problem
 from tests.identity.tokens.support import (
     PUBLIC_URL,
     TokenApp,
@@ -210,3 +213,16 @@ async def test_an_address_sending_bad_tokens_is_throttled_even_with_a_good_one(
     assert codes[3] == 429
     refused = await app.client.get("/api/v1/me", headers=bearer(good))
     assert_problem(refused, 429, "authentication-throttled")
+
+
+async def test_a_token_used_before_is_refused_once_it_expires(
+    tclient: httpx.AsyncClient, tenant: Tenant, moved_clock: ShiftableClock, runtime: Runtime
+) -> None:
+    """This process remembers tokens it verified; that never outlives the token's ``exp``."""
+    account = await create_account(tclient, tenant, ["viewer"])
+    token = await access_token(tclient, account)
+    assert (await tclient.get("/api/v1/me", headers=bearer(token))).status_code == 200
+    # Past exp and the 30 s leeway every check of exp allows for clock skew.
+    moved_clock.offset += timedelta(seconds=runtime.settings.access_token_seconds + 31)
+    refused = await tclient.get("/api/v1/me", headers=bearer(token))
+    assert_problem(refused, 401, "invalid-token")

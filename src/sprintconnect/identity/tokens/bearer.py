@@ -44,6 +44,7 @@ from sprintconnect.identity.jose import (
 )
 from sprintconnect.identity.principal import Actor, Principal
 from sprintconnect.identity.ratelimit import Use, first_spent
+from sprintconnect.identity.tokens.keys import ALG
 from sprintconnect.identity.tokens.state import Subject, TokenState, token_state
 from sprintconnect.runtime import Runtime
 from sprintconnect.service_account.repository import ServiceAccountRepository
@@ -324,6 +325,21 @@ async def authenticate_token(
     return await _external(request, runtime, session, token, issuer, scheme, challenge)
 
 
+async def _verified_claims(runtime: Runtime, state: TokenState, token: str) -> dict[str, Any]:
+    """The token's verified claims: from this process's recent verification of the same
+    token while its key is still accepted (``state.VerifiedTokens``), else verified now."""
+    now = runtime.clock.now()
+    known = state.verified.get(token, now)
+    if known is not None and await state.keys.key_for(known.kid, ALG) is not None:
+        return known.claims
+    claims = await verify_jwt(token, state.keys, own_expectations(runtime), now=now)
+    header, _ = peek(token)
+    kid = header.get("kid")
+    if isinstance(kid, str):
+        state.verified.put(token, claims, kid)
+    return claims
+
+
 async def _own(
     request: Request,
     runtime: Runtime,
@@ -336,9 +352,7 @@ async def _own(
     org_id: UUID | None = None
     subject: str | None = None
     try:
-        claims = await verify_jwt(
-            token, state.keys, own_expectations(runtime), now=runtime.clock.now()
-        )
+        claims = await _verified_claims(runtime, state, token)
         org_id = _uuid(claims.get("org"), "org")
         user_id = _uuid(claims.get("sub"), "sub")
         subject = str(user_id)

@@ -17,9 +17,11 @@ Bounds, documented in docs/tokens.md:
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from fastapi import FastAPI
@@ -79,6 +81,53 @@ class RevocationList:
 
 
 @dataclass(frozen=True)
+class Verified:
+    claims: dict[str, Any]
+    kid: str
+    verified_at: float
+
+
+class VerifiedTokens:
+    """Claims of our own access tokens that this process verified, by the token's SHA-256.
+
+    A client sends the same token on every request for its few minutes of life; checking its
+    ES256 signature each time is most of what a token costs. An entry serves while the token
+    has not expired (``exp``, by the platform clock), for at most ``max_age_seconds``, and
+    only while its signing key is still accepted (a withdrawn key's tokens are refused again
+    once this process has reloaded the keys). Revocation, binding (DPoP, certificate) and the
+    subject's membership are checked on every request regardless.
+    """
+
+    def __init__(self, *, max_entries: int = 10_000, max_age_seconds: float = 30.0) -> None:
+        self.max_entries = max_entries
+        self.max_age = max_age_seconds
+        self._entries: dict[bytes, Verified] = {}
+
+    @staticmethod
+    def _key(token: str) -> bytes:
+        return hashlib.sha256(token.encode()).digest()
+
+    def get(self, token: str, now: datetime) -> Verified | None:
+        key = self._key(token)
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        exp = entry.claims.get("exp")
+        fresh = time.monotonic() - entry.verified_at < self.max_age
+        if not fresh or not isinstance(exp, int | float) or now.timestamp() >= exp:
+            del self._entries[key]
+            return None
+        return entry
+
+    def put(self, token: str, claims: dict[str, Any], kid: str) -> None:
+        if self.max_entries <= 0:
+            return
+        if len(self._entries) >= self.max_entries:
+            self._entries.pop(next(iter(self._entries)))
+        self._entries[self._key(token)] = Verified(claims, kid, time.monotonic())
+
+
+@dataclass(frozen=True)
 class Subject:
     facts: AccessFacts
     service_account_active: bool | None  # None: the token names no service account
@@ -129,6 +178,7 @@ class TokenState:
         )
         self.revocations = RevocationList(runtime)
         self.subjects = SubjectCache(float(settings.api_key_cache_seconds))
+        self.verified = VerifiedTokens()
 
     async def aclose(self) -> None:
         close = getattr(self.replay, "aclose", None)
