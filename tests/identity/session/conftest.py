@@ -21,7 +21,6 @@ from fastapi import FastAPI
 from oidc_provider_mock import app as provider_app
 
 from sprintconnect.app import create_app
-from sprintconnect.identity.session.endpoints import auth_router, config_router
 from sprintconnect.identity.session.lifecycle import close_sign_in
 from sprintconnect.runtime import Runtime, build_runtime
 from tests.conftest import Tenant, make_settings
@@ -67,14 +66,6 @@ def other_provider() -> Iterator[Provider]:
     yield from _serve()
 
 
-def include_sign_in(application: FastAPI) -> None:
-    """What app.py will do (the lead adds the routers); tests install them meanwhile."""
-    paths = {getattr(r, "path", "") for r in application.router.routes}
-    if "/auth/login" not in paths:
-        application.include_router(auth_router)
-        application.include_router(config_router)
-
-
 @dataclass
 class SignInApp:
     app: FastAPI
@@ -102,7 +93,6 @@ async def make_app(runtime: Runtime, database_url: str) -> AsyncIterator[SignInA
             )
             stack.push_async_callback(rt.db.dispose)
             application = create_app(runtime=rt)
-            include_sign_in(application)
             await stack.enter_async_context(application.router.lifespan_context(application))
             stack.push_async_callback(close_sign_in, application.state)  # the lead's lifespan
             return SignInApp(application, rt)

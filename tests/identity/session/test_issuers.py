@@ -10,8 +10,9 @@ import pytest
 from fastapi import Request
 
 from sprintconnect.identity.session.errors import SignInFailed
+from sprintconnect.identity.session.loading import LoadedProvider
 from sprintconnect.identity.session.provider import fetch_metadata, policy_for
-from sprintconnect.identity.session.service import LoadedProvider, SignInService
+from sprintconnect.identity.session.service import SignInService
 from sprintconnect.models.sign_in import IdentityProvider
 from tests.conftest import Tenant
 from tests.identity.session.conftest import Provider, SignInApp

@@ -7,7 +7,7 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from sprintconnect.identity.session.auth import settled
+from sprintconnect.identity.session.renewal import settled
 from tests.conftest import ShiftableClock, Tenant, assert_problem
 from tests.identity.session.conftest import (
     Provider,

@@ -7,8 +7,8 @@ import uuid
 import pytest
 
 from sprintconnect.identity.session.errors import SignInFailed
+from sprintconnect.identity.session.links import safe_return_to
 from sprintconnect.identity.session.provider import ProviderUnavailable, parse_metadata
-from sprintconnect.identity.session.service import safe_return_to
 from sprintconnect.identity.session.stepup import step_up_challenge
 from sprintconnect.identity.session.store import seal, unseal
 from sprintconnect.kit.secrets import KeyRing

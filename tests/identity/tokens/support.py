@@ -17,22 +17,11 @@ from joserfc import jwt
 from joserfc.jwk import ECKey
 
 from sprintconnect.app import create_app
-from sprintconnect.identity.tokens.endpoints import router as token_router
 from sprintconnect.runtime import Runtime, build_runtime
-from sprintconnect.service_account.endpoints import router as service_account_router
 from tests.conftest import Tenant, make_settings
 
 PUBLIC_URL = "https://sc.example.test"
 CERT_HEADER = "X-Client-Cert"
-
-
-def install_routes(app: FastAPI) -> None:
-    """Include the token service's routers unless the app already has them."""
-    paths = {getattr(route, "path", None) for route in app.routes}
-    if "/oauth/token" not in paths:
-        app.include_router(token_router)
-    if "/api/v1/service-accounts" not in paths:
-        app.include_router(service_account_router)
 
 
 @dataclass
@@ -56,7 +45,6 @@ async def token_apps(runtime: Runtime, database_url: str) -> AsyncIterator[Token
             )
             stack.push_async_callback(rt.db.dispose)
             app = create_app(runtime=rt)
-            install_routes(app)
             await stack.enter_async_context(app.router.lifespan_context(app))
             transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
             client = await stack.enter_async_context(

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from sprintconnect.app import create_app
-from sprintconnect.identity.tokens.service import CLI_CLIENT_ID
+from sprintconnect.identity.tokens.clients import CLI_CLIENT_ID
 from sprintconnect.runtime import Runtime, build_runtime
 from tests.conftest import Tenant, assert_problem, make_settings
 from tests.identity.session.conftest import (
@@ -23,11 +23,10 @@ from tests.identity.session.conftest import (
     SignInApp,
     _serve,
     configure,
-    include_sign_in,
     new_email,
     sign_in,
 )
-from tests.identity.tokens.support import bearer, claims_of, install_routes
+from tests.identity.tokens.support import bearer, claims_of
 
 REDIRECT = "http://127.0.0.1:49152/callback"
 
@@ -51,8 +50,6 @@ async def signed_app(runtime: Runtime, database_url: str) -> AsyncIterator[SignI
         )
         stack.push_async_callback(rt.db.dispose)
         application = create_app(runtime=rt)
-        include_sign_in(application)
-        install_routes(application)
         await stack.enter_async_context(application.router.lifespan_context(application))
         yield SignInApp(application, rt)
 

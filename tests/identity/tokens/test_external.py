@@ -24,13 +24,11 @@ from sprintconnect.identity.session.repository import IdentityRepository
 from sprintconnect.models.sign_in import UserIdentity
 from sprintconnect.runtime import Runtime, build_runtime
 from tests.conftest import Tenant, assert_problem, make_settings
-from tests.identity.session.conftest import include_sign_in
 from tests.identity.tokens.support import (
     DpopKey,
     TokenApp,
     bearer,
     claims_of,
-    install_routes,
 )
 
 AUDIENCE = "https://api.sprintconnect.example"
@@ -112,8 +110,6 @@ async def ext_app(runtime: Runtime, database_url: str) -> AsyncIterator[TokenApp
         )
         stack.push_async_callback(rt.db.dispose)
         app = create_app(runtime=rt)
-        include_sign_in(app)
-        install_routes(app)
         await stack.enter_async_context(app.router.lifespan_context(app))
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         client = await stack.enter_async_context(

@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import select
 
 from sprintconnect.db.tenancy import bind_tenant
-from sprintconnect.identity.tokens.service import CLI_CLIENT_ID, PUBLIC_CLIENTS, TokenService
+from sprintconnect.identity.tokens.clients import CLI_CLIENT_ID, PUBLIC_CLIENTS
+from sprintconnect.identity.tokens.service import TokenService
 from sprintconnect.identity.tokens.state import token_state
 from sprintconnect.models import AuditEvent, OutboxEvent
 from sprintconnect.models.token import RefreshToken

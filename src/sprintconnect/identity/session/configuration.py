@@ -24,6 +24,7 @@ from sprintconnect.identity.session.errors import (
     IdentityProviderUnusable,
     UnknownMappedRole,
 )
+from sprintconnect.identity.session.links import login_url
 from sprintconnect.identity.session.provider import (
     SECRET_PATH,
     ProviderUnavailable,
@@ -34,7 +35,6 @@ from sprintconnect.identity.session.provider import (
 )
 from sprintconnect.identity.session.repository import ProviderRepository
 from sprintconnect.identity.session.schemas import IdentityProviderOut, IdentityProviderUpdate
-from sprintconnect.identity.session.service import login_url
 from sprintconnect.models.sign_in import IdentityProvider
 from sprintconnect.organization.repository import OrganizationRepository
 from sprintconnect.role.repository import RoleRepository

@@ -1,26 +1,24 @@
-"""Sign-in routes (``/auth/...``) and the provider's configuration
-(``/api/v1/organization/identity-provider``)."""
+"""Sign-in routes (``/auth/login``, ``/auth/callback``), and ``auth_router``: all of ``/auth``
+as the app mounts it (these, then the session's routes from ``session_endpoints``).
+
+``config_router`` is re-exported from ``configuration_endpoints`` for the app.
+"""
 
 from __future__ import annotations
 
-import secrets
-from datetime import timedelta
 from typing import Annotated, Any
-from urllib.parse import urlencode
 from uuid import UUID
 
 import structlog
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import RedirectResponse
 
 from sprintconnect import audit
-from sprintconnect.db.session import DbSession, RuntimeDep, bind_when_used, release_connection
+from sprintconnect.db.session import DbSession, RuntimeDep
 from sprintconnect.db.tenancy import bind_tenant
-from sprintconnect.errors import AuthenticationRequired, ValidationFailed, problem_responses
-from sprintconnect.identity.deps import Authenticated, OrgRead, OrgWrite
+from sprintconnect.errors import ValidationFailed, problem_responses
 from sprintconnect.identity.principal import Actor
-from sprintconnect.identity.session.auth import check_csrf, csrf_token
-from sprintconnect.identity.session.configuration import ProviderConfigService
+from sprintconnect.identity.session.configuration_endpoints import config_router
 from sprintconnect.identity.session.cookies import (
     BINDING_SECONDS,
     clear_cookie,
@@ -28,45 +26,20 @@ from sprintconnect.identity.session.cookies import (
     session_cookie,
     set_cookie,
 )
-from sprintconnect.identity.session.errors import (
-    CrossSiteRequest,
-    CsrfTokenInvalid,
-    CsrfTokenMissing,
-    IdentityProviderNotFound,
-    IdentityProviderUnusable,
-    SignInFailed,
-    StepUpRequired,
-    UnknownMappedRole,
-)
-from sprintconnect.identity.session.pages import (
-    choose_org_page,
-    failure_page,
-    logout_page,
-    signed_out_page,
-)
-from sprintconnect.identity.session.provider import directory, policy_for
-from sprintconnect.identity.session.schemas import (
-    IdentityProviderOut,
-    IdentityProviderUpdate,
-    LogoutOut,
-    SessionOut,
-    SessionUser,
-)
-from sprintconnect.identity.session.service import SignInService, load_provider, login_url
-from sprintconnect.identity.session.stepup import require_recent_sign_in
-from sprintconnect.identity.session.store import session_store, token_digest, unseal
-from sprintconnect.kit.responses import AUTHENTICATED
+from sprintconnect.identity.session.errors import SignInFailed
+from sprintconnect.identity.session.links import login_url
+from sprintconnect.identity.session.pages import choose_org_page, failure_page
+from sprintconnect.identity.session.service import SignInService
+from sprintconnect.identity.session.session_endpoints import session_router
+from sprintconnect.identity.session.store import session_store, token_digest
 from sprintconnect.organization.repository import OrganizationRepository
 from sprintconnect.runtime import Runtime
 
+__all__ = ["auth_router", "config_router"]
+
 log = structlog.get_logger(__name__)
 
-auth_router = APIRouter(prefix="/auth", tags=["Sign-in"])
-config_router = APIRouter(
-    prefix="/api/v1/organization/identity-provider",
-    tags=["Organization"],
-    responses=AUTHENTICATED,
-)
+login_router = APIRouter(prefix="/auth", tags=["Sign-in"])
 
 
 async def _record_failure(
@@ -116,7 +89,7 @@ def _pages(**statuses: str) -> dict[int | str, dict[str, Any]]:
     return {**problem_responses(ValidationFailed), **pages}
 
 
-@auth_router.get(
+@login_router.get(
     "/login",
     summary="Start signing in with the organization's identity provider",
     description="Redirects to the provider (Authorization Code with PKCE); failures answer a "
@@ -168,7 +141,7 @@ async def login(
     return response
 
 
-@auth_router.get(
+@login_router.get(
     "/callback",
     summary="Where the identity provider sends the browser back",
     description="Completes the sign-in, sets the session cookie and redirects to return_to; "
@@ -251,168 +224,7 @@ async def _end_previous(
         await store.end(own, previous, runtime.clock.now())
 
 
-@auth_router.get(
-    "/session",
-    summary="The signed-in browser's session (for the console)",
-    responses=problem_responses(AuthenticationRequired),
-)
-async def current_session(
-    request: Request, response: Response, principal: Authenticated, runtime: RuntimeDep
-) -> SessionOut:
-    response.headers["Cache-Control"] = "no-store"
-    cookie = session_cookie(request)
-    record = getattr(request.state, "browser_session", None)
-    if principal.credential != "session" or cookie is None or record is None:
-        raise AuthenticationRequired("This answers only for a browser session; sign in first.")
-    idle = timedelta(seconds=runtime.settings.session_idle_seconds)
-    return SessionOut(
-        session_id=record.id,
-        org_id=principal.org_id,
-        org_slug=principal.org_slug,
-        user=SessionUser(
-            id=record.user_id,
-            email=principal.user_email,
-            name=principal.user_name,
-            roles=sorted(principal.roles),
-        ),
-        csrf_token=csrf_token(runtime, cookie),
-        authenticated_at=record.authenticated_at,
-        expires_at=record.expires_at,
-        idle_expires_at=min(record.expires_at, runtime.clock.now() + idle),
-        acr=principal.acr,
-    )
-
-
-async def _end_session_url(
-    request: Request, runtime: Runtime, session: DbSession, org_id: UUID, id_token: str | None
-) -> str | None:
-    """The provider's RP-initiated logout URL (OpenID Connect RP-Initiated Logout 1.0)."""
-    try:
-        loaded = await load_provider(request, session, org_id)
-        policy = policy_for(
-            runtime.settings, loaded.provider.issuer, loaded.allowlist, loaded.provider.org_id
-        )
-        await release_connection(session)
-        metadata = await directory(request.app.state, runtime.settings).metadata(
-            loaded.provider.org_id, loaded.provider.issuer, policy
-        )
-    except Exception:  # no provider, or unreachable: the local session still ends
-        return None
-    if metadata.end_session_endpoint is None:
-        return None
-    params = {
-        "post_logout_redirect_uri": runtime.settings.base_url + "/auth/logout/done",
-        "client_id": loaded.provider.client_id,
-        "state": secrets.token_urlsafe(16),
-    }
-    if id_token:
-        params["id_token_hint"] = id_token
-    sep = "&" if "?" in metadata.end_session_endpoint else "?"
-    return f"{metadata.end_session_endpoint}{sep}{urlencode(params)}"
-
-
-@auth_router.post(
-    "/logout",
-    summary="Sign out: end the session (X-CSRF-Token, or the confirm page's form)",
-    response_model=LogoutOut,
-    responses=problem_responses(CsrfTokenMissing, CsrfTokenInvalid, CrossSiteRequest),
-)
-async def logout(request: Request, session: DbSession, runtime: RuntimeDep) -> Response:
-    settings = runtime.settings
-    names = cookie_names(settings)
-    cookie = session_cookie(request)
-    form_post = request.headers.get("content-type", "").startswith(
-        "application/x-www-form-urlencoded"
-    )
-    end_url = None
-    store = session_store(request.app.state, settings)
-    record = await store.find(session, token_digest(runtime.keyring, cookie)) if cookie else None
-    if record is not None and record.ended_at is None:
-        assert cookie is not None
-        sent = None
-        if form_post:
-            value = (await request.form()).get("csrf_token")
-            sent = value if isinstance(value, str) else None
-        check_csrf(request, runtime, cookie, sent=sent)
-        bind_when_used(session, record.org_id)
-        await bind_tenant(session, record.org_id)
-        await store.end(session, record, runtime.clock.now())
-        await audit.record(
-            session,
-            audit.AuditTag.SESSION_SIGNED_OUT,
-            org_id=record.org_id,
-            actor=Actor("user", str(record.user_id), str(record.user_id)),
-            target=audit.Target("session", record.id),
-        )
-        id_token = unseal(runtime.keyring, record.id, record.id_token_sealed)
-        end_url = await _end_session_url(request, runtime, session, record.org_id, id_token)
-    if form_post:
-        response: Response = signed_out_page(end_url)
-    else:
-        response = JSONResponse(LogoutOut(signed_out=True, end_session_url=end_url).model_dump())
-    response.headers["Cache-Control"] = "no-store"
-    clear_cookie(response, settings, names.session)
-    return response
-
-
-@auth_router.get("/logout", summary="The sign-out confirmation page", response_class=HTMLResponse)
-async def logout_confirm(request: Request, runtime: RuntimeDep) -> HTMLResponse:
-    cookie = session_cookie(request)
-    return logout_page(csrf_token(runtime, cookie) if cookie else None)
-
-
-@auth_router.get(
-    "/logout/done",
-    summary="Where the provider returns after signing out",
-    response_class=HTMLResponse,
-    responses=problem_responses(ValidationFailed),
-)
-async def logout_done(
-    state: Annotated[str | None, Query(max_length=200)] = None,
-) -> HTMLResponse:
-    return signed_out_page(None)
-
-
-@config_router.get(
-    "",
-    summary="The organization's identity provider",
-    responses=problem_responses(IdentityProviderNotFound),
-)
-async def get_provider(
-    request: Request, principal: OrgRead, session: DbSession, runtime: RuntimeDep
-) -> IdentityProviderOut:
-    return await ProviderConfigService(request, session, principal, runtime.settings).get()
-
-
-@config_router.put(
-    "",
-    summary="Set the organization's identity provider",
-    description="Fetches the provider's metadata and keys first (through the egress guard) and "
-    "answers 422 when they cannot be read. The client secret is write-only. Needs a recent "
-    "sign-in when called from a browser session (step-up).",
-    responses=problem_responses(IdentityProviderUnusable, UnknownMappedRole, StepUpRequired),
-)
-async def put_provider(
-    request: Request,
-    body: IdentityProviderUpdate,
-    principal: OrgWrite,
-    session: DbSession,
-    runtime: RuntimeDep,
-) -> IdentityProviderOut:
-    await require_recent_sign_in(request, principal)
-    service = ProviderConfigService(request, session, principal, runtime.settings)
-    return await service.put(body, runtime.clock.now())
-
-
-@config_router.delete(
-    "",
-    summary="Remove the organization's identity provider",
-    status_code=204,
-    responses=problem_responses(IdentityProviderNotFound, StepUpRequired),
-)
-async def delete_provider(
-    request: Request, principal: OrgWrite, session: DbSession, runtime: RuntimeDep
-) -> Response:
-    await require_recent_sign_in(request, principal)
-    await ProviderConfigService(request, session, principal, runtime.settings).delete()
-    return Response(status_code=204)
+# What the app mounts: signing in, then the signed-in browser's session and signing out.
+auth_router = APIRouter()
+auth_router.include_router(login_router)
+auth_router.include_router(session_router)

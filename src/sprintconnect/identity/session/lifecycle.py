@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sprintconnect.identity.session.auth import settled
 from sprintconnect.identity.session.devidp import DevIdentityProvider
+from sprintconnect.identity.session.renewal import settled
 
 
 async def close_sign_in(state: Any) -> None:

@@ -12,23 +12,23 @@ from __future__ import annotations
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode, urlsplit
-from uuid import UUID, uuid4
+from uuid import UUID
 
-import structlog
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sprintconnect import audit
 from sprintconnect.db.session import bind_when_used, release_connection
 from sprintconnect.db.tenancy import bind_tenant
-from sprintconnect.identity.jose.verify import Expectations, TokenRejected, verify_jwt
-from sprintconnect.identity.principal import Actor
 from sprintconnect.identity.session.devidp import ensure_dev_provider
 from sprintconnect.identity.session.errors import SignInFailed
+from sprintconnect.identity.session.id_token import check_id_token, read_claims
+from sprintconnect.identity.session.links import safe_return_to
+from sprintconnect.identity.session.loading import LoadedProvider, load_provider
+from sprintconnect.identity.session.opening import open_session
 from sprintconnect.identity.session.provider import (
     ProviderMetadata,
     ProviderUnavailable,
@@ -36,61 +36,15 @@ from sprintconnect.identity.session.provider import (
     policy_for,
     token_request,
 )
-from sprintconnect.identity.session.provision import Claimed, provision
+from sprintconnect.identity.session.provision import provision
 from sprintconnect.identity.session.repository import LoginStateRepository, ProviderRepository
-from sprintconnect.identity.session.store import SessionRecord, seal, session_store, token_digest
-from sprintconnect.kit.context import current_request
-from sprintconnect.kit.text import normalize_email
-from sprintconnect.models.sign_in import IdentityProvider, LoginState
-from sprintconnect.organization.repository import OrganizationRepository
+from sprintconnect.identity.session.store import SessionRecord
+from sprintconnect.models.sign_in import LoginState
 from sprintconnect.runtime import Runtime
-from sprintconnect.secret.errors import SecretNotFound
-
-log = structlog.get_logger(__name__)
 
 LOGIN_STATE_SECONDS = 600
 BINDING_PURPOSE = "sign-in-binding"
 STATE_PURPOSE = "sign-in-state"
-
-
-def safe_return_to(value: str | None) -> str:
-    """``value`` when it is a path on this origin, else raise (never an open redirect)."""
-    if not value:
-        return "/"
-    parts = urlsplit(value)
-    if (
-        not value.startswith("/")
-        or value.startswith("//")
-        or "\\" in value
-        or parts.scheme
-        or parts.netloc
-        or any(ord(c) < 0x21 or ord(c) == 0x7F for c in value)
-        or len(value) > 2000
-    ):
-        raise SignInFailed(
-            "return_to",
-            "The page to return to after signing in must be a path on this site.",
-            status=400,
-        )
-    return value
-
-
-def login_url(
-    base_url: str,
-    slug: str,
-    return_to: str | None = None,
-    *,
-    prompt: str | None = None,
-    max_age: int | None = None,
-) -> str:
-    params: dict[str, str] = {"org": slug}
-    if return_to:
-        params["return_to"] = return_to
-    if prompt:
-        params["prompt"] = prompt
-    if max_age is not None:
-        params["max_age"] = str(max_age)
-    return f"{base_url}/auth/login?{urlencode(params)}"
 
 
 @dataclass(frozen=True)
@@ -99,34 +53,6 @@ class Completed:
     token: str
     record: SessionRecord
     return_to: str
-
-
-@dataclass(frozen=True)
-class LoadedProvider:
-    provider: IdentityProvider
-    secret: str | None
-    allowlist: list[str]
-
-
-async def load_provider(request: Request, session: AsyncSession, org_id: UUID) -> LoadedProvider:
-    """The (bound) organization's enabled provider, its client secret and egress allowlist."""
-    provider = await ProviderRepository(session).get(org_id)
-    if provider is None or not provider.enabled:
-        raise SignInFailed(
-            "no_provider",
-            "This organization has no identity provider set up for sign-in. An administrator "
-            "can configure one (PUT /api/v1/organization/identity-provider).",
-            status=409,
-        )
-    org = await OrganizationRepository(session).get(org_id)
-    secret: str | None = None
-    if provider.client_secret_ref:
-        try:
-            value = await request.app.state.secret_store.get(org_id, provider.client_secret_ref)
-            secret = value["client_secret"]
-        except (SecretNotFound, KeyError):
-            secret = None
-    return LoadedProvider(provider, secret, list(org.egress_allowlist) if org else [])
 
 
 class SignInService:
@@ -328,9 +254,20 @@ class SignInService:
             ) from exc
         now = self.runtime.clock.now()
         claims = await self._verify_id_token(answer.get("id_token"), metadata, loaded, taken, now)
-        claimed = self._claimed(provider, claims)
+        claimed = read_claims(provider, claims)
         user_id = await provision(self.session, provider, claimed, now)
-        return await self._open_session(org_id, user_id, provider, claims, answer, taken, now)
+        token, record = await open_session(
+            self.request,
+            self.runtime,
+            self.session,
+            org_id=org_id,
+            user_id=user_id,
+            provider=provider,
+            claims=claims,
+            answer=answer,
+            now=now,
+        )
+        return Completed(org_id, token, record, str(taken["return_to"]))
 
     async def _verify_id_token(
         self,
@@ -347,139 +284,4 @@ class SignInService:
         keys = directory(self.request.app.state, self.settings).keys(
             provider.org_id, metadata, policy
         )
-        expect = Expectations(
-            issuer=provider.issuer,
-            audiences=frozenset({provider.client_id}),
-            token_types=frozenset({"jwt", ""}),
-            algorithms=metadata.algorithms,
-        )
-        try:
-            claims = await verify_jwt(id_token, keys, expect, now=now)
-        except TokenRejected as exc:
-            log.warning("sign_in.id_token_rejected", reason=exc.reason)
-            raise SignInFailed(
-                f"id_token_{exc.reason}",
-                f"The identity provider's answer could not be verified: {exc.description}",
-            ) from exc
-        nonce = claims.get("nonce")
-        if not isinstance(nonce, str) or not hmac.compare_digest(
-            nonce.encode(), str(taken["nonce"]).encode()
-        ):
-            raise SignInFailed(
-                "id_token_nonce", "The identity provider's answer is not for this sign-in."
-            )
-        aud = claims.get("aud")
-        azp = claims.get("azp")
-        several = isinstance(aud, list) and len(aud) > 1
-        if (azp is not None or several) and azp != provider.client_id:
-            raise SignInFailed(
-                "id_token_azp", "The identity provider's answer was issued to another client."
-            )
-        max_age = taken.get("max_age")
-        if max_age is not None:
-            auth_time = claims.get("auth_time")
-            if isinstance(auth_time, int | float) and now.timestamp() - auth_time > max_age + 30:
-                raise SignInFailed(
-                    "stale_authentication",
-                    "The identity provider did not ask you to sign in again. Start again.",
-                )
-        return claims
-
-    def _claimed(self, provider: IdentityProvider, claims: dict[str, Any]) -> Claimed:
-        raw = claims.get(provider.claim_email)
-        try:
-            email = normalize_email(raw) if isinstance(raw, str) else ""
-        except ValueError:
-            email = ""
-        if not email:
-            raise SignInFailed(
-                "email_missing",
-                "The identity provider did not share a valid email address. Allow the 'email' "
-                "scope for SprintConnect at the provider.",
-            )
-        if claims.get("email_verified") is False:
-            raise SignInFailed(
-                "email_unverified",
-                "Your email address is not verified at the identity provider.",
-                status=403,
-            )
-        domain = email.rpartition("@")[2].lower()
-        if provider.allowed_email_domains and domain not in provider.allowed_email_domains:
-            raise SignInFailed(
-                "email_domain",
-                f"Accounts with {domain} addresses cannot sign in to this organization.",
-                status=403,
-            )
-        name = claims.get(provider.claim_name)
-        groups_raw = claims.get(provider.claim_groups)
-        groups: tuple[str, ...] = ()
-        if isinstance(groups_raw, list):
-            groups = tuple(g for g in groups_raw if isinstance(g, str))[:500]
-        elif isinstance(groups_raw, str):
-            groups = (groups_raw,)
-        subject = claims.get("sub")
-        if not isinstance(subject, str) or not subject or len(subject) > 255:
-            raise SignInFailed("id_token_sub", "The identity provider's answer is not usable.")
-        return Claimed(
-            issuer=provider.issuer,
-            subject=subject,
-            email=email,
-            name=name[:200] if isinstance(name, str) and name else None,
-            groups=groups,
-        )
-
-    async def _open_session(
-        self,
-        org_id: UUID,
-        user_id: UUID,
-        provider: IdentityProvider,
-        claims: dict[str, Any],
-        answer: dict[str, Any],
-        taken: dict[str, Any],
-        now: datetime,
-    ) -> Completed:
-        token = secrets.token_urlsafe(32)
-        session_id = uuid4()
-        auth_time = claims.get("auth_time")
-        authenticated = now
-        if isinstance(auth_time, int | float) and auth_time <= now.timestamp() + 30:
-            authenticated = min(now, datetime.fromtimestamp(auth_time, UTC))
-        refresh = answer.get("refresh_token")
-        expires_in = answer.get("expires_in")
-        access_expires = (
-            now + timedelta(seconds=int(expires_in))
-            if isinstance(expires_in, int | float) and expires_in > 0 and isinstance(refresh, str)
-            else None
-        )
-        amr = claims.get("amr")
-        meta = current_request()
-        keyring = self.runtime.keyring
-        record = SessionRecord(
-            id=session_id,
-            org_id=org_id,
-            user_id=user_id,
-            token_digest=token_digest(keyring, token),
-            issuer=provider.issuer,
-            created_at=now,
-            authenticated_at=authenticated,
-            last_seen_at=now,
-            expires_at=now + timedelta(seconds=self.settings.session_max_seconds),
-            acr=str(claims["acr"])[:200] if isinstance(claims.get("acr"), str) else None,
-            amr=[a for a in amr if isinstance(a, str)][:20] if isinstance(amr, list) else [],
-            refresh_sealed=seal(keyring, session_id, refresh if isinstance(refresh, str) else None),
-            id_token_sealed=seal(keyring, session_id, answer.get("id_token")),
-            access_expires_at=access_expires,
-            ip=meta.ip,
-            user_agent=meta.user_agent[:512] if meta.user_agent else None,
-        )
-        await session_store(self.request.app.state, self.settings).create(self.session, record)
-        await audit.record(
-            self.session,
-            audit.AuditTag.SESSION_SIGNED_IN,
-            org_id=org_id,
-            actor=Actor("user", str(user_id), str(user_id)),
-            target=audit.Target("session", session_id),
-            details={"issuer": provider.issuer, "acr": record.acr, "amr": record.amr},
-        )
-        log.info("sign_in.completed", org_id=str(org_id), session_id=str(session_id))
-        return Completed(org_id, token, record, str(taken["return_to"]))
+        return await check_id_token(id_token, keys, metadata, provider, taken, now)

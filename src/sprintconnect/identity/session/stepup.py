@@ -12,7 +12,7 @@ from fastapi import Request
 
 from sprintconnect.identity.principal import Principal
 from sprintconnect.identity.session.errors import StepUpRequired
-from sprintconnect.identity.session.service import login_url
+from sprintconnect.identity.session.links import login_url
 
 
 def _quoted(value: str) -> str:

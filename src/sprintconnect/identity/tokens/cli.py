@@ -88,8 +88,11 @@ def register(group: typer.Typer) -> None:
     def withdraw_key(
         kid: Annotated[str, typer.Argument(help="The key id (kid) to withdraw.")],
     ) -> None:
-        """Stop publishing a key at once (suspected compromise): every token it signed is
-        refused within a minute. A new key signs the next token."""
+        """Stop publishing a key at once (suspected compromise).
+
+        Every token it signed is refused within a minute by every process. A new key signs
+        the next token.
+        """
         from sprintconnect import audit
         from sprintconnect.cli import _run_db, _settings
         from sprintconnect.identity.principal import Actor

@@ -1,11 +1,12 @@
-"""Who calls the OAuth endpoints: form parsing and client authentication (RFC 6749 2.3)."""
+"""Who calls the OAuth endpoints: form parsing, the public clients and client authentication
+(RFC 6749 2.3)."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, unquote_plus
+from urllib.parse import parse_qsl, unquote_plus, urlsplit
 from uuid import UUID
 
 import structlog
@@ -16,9 +17,9 @@ from sprintconnect import audit
 from sprintconnect.authz.repository import AccessRepository
 from sprintconnect.db.tenancy import bind_tenant
 from sprintconnect.identity.principal import Actor, Principal
-from sprintconnect.identity.tokens.bearer import build_principal, throttle_failures
+from sprintconnect.identity.tokens.refusal import throttle_failures
 from sprintconnect.identity.tokens.schemas import OAuthError
-from sprintconnect.identity.tokens.service import PUBLIC_CLIENTS, PublicClient
+from sprintconnect.identity.tokens.subject import build_principal
 from sprintconnect.models.token import ServiceAccount
 from sprintconnect.runtime import Runtime
 from sprintconnect.service_account.service import ClientFailure, authenticate_client
@@ -60,6 +61,41 @@ async def read_form(request: Request) -> Form:
             raise OAuthError("invalid_request", f"The parameter '{name[:40]}' is repeated.")
         values[name] = value
     return Form(values, lists)
+
+
+CLI_CLIENT_ID = "sprintconnect-cli"
+
+
+@dataclass(frozen=True)
+class PublicClient:
+    client_id: str
+    name: str
+
+    def redirect_allowed(self, uri: str) -> bool:
+        """RFC 8252 section 7.3: a loopback IP literal with any port, path ``/callback``;
+        everything else compared exactly (no userinfo, query or fragment)."""
+        if len(uri) > 200:
+            return False
+        try:
+            parts = urlsplit(uri)
+            port = parts.port
+        except ValueError:
+            return False
+        return (
+            parts.scheme == "http"
+            and parts.hostname in ("127.0.0.1", "::1")
+            and parts.netloc in (f"127.0.0.1:{port}", f"[::1]:{port}")
+            and port is not None
+            and port > 0
+            and parts.path == "/callback"
+            and not parts.query
+            and not parts.fragment
+            and "#" not in uri
+            and "?" not in uri
+        )
+
+
+PUBLIC_CLIENTS = {CLI_CLIENT_ID: PublicClient(CLI_CLIENT_ID, "SprintConnect CLI")}
 
 
 @dataclass(frozen=True)

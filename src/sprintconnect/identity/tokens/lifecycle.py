@@ -18,13 +18,10 @@ from sprintconnect.db.tenancy import bind_tenant
 from sprintconnect.identity.jose import TokenRejected, verify_jwt
 from sprintconnect.identity.principal import Actor, Principal
 from sprintconnect.identity.tokens.bearer import own_expectations
+from sprintconnect.identity.tokens.issuer import REFRESH_PREFIX, REFRESH_PURPOSE
 from sprintconnect.identity.tokens.repository import is_revoked_here
 from sprintconnect.identity.tokens.schemas import introspection
-from sprintconnect.identity.tokens.service import (
-    REFRESH_PREFIX,
-    REFRESH_PURPOSE,
-    TokenService,
-)
+from sprintconnect.identity.tokens.service import TokenService
 from sprintconnect.models import ApiKey
 from sprintconnect.models.token import RefreshToken
 from sprintconnect.service_account.repository import ServiceAccountRepository

@@ -14,6 +14,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+# The OpenAPI request body of the form-encoded endpoints (token, introspect, revoke).
+FORM_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/x-www-form-urlencoded": {"schema": {"type": "object"}}},
+    }
+}
 
 
 class OAuthError(Exception):
