@@ -26,8 +26,10 @@ from sprintconnect.identity.auth_events import UnattributedAudit
 from sprintconnect.identity.cache import PrincipalCache
 from sprintconnect.identity.endpoints import router as identity_router
 from sprintconnect.identity.ratelimit import AuthenticationThrottled, OrgRateLimited, RateLimiter
+from sprintconnect.identity.session.configuration_endpoints import (
+    config_router as identity_provider_router,
+)
 from sprintconnect.identity.session.endpoints import auth_router as sign_in_router
-from sprintconnect.identity.session.endpoints import config_router as identity_provider_router
 from sprintconnect.identity.session.lifecycle import close_sign_in
 from sprintconnect.identity.tokens.endpoints import router as token_router
 from sprintconnect.identity.tokens.state import build_token_state

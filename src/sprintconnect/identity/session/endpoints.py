@@ -1,7 +1,5 @@
 """Sign-in routes (``/auth/login``, ``/auth/callback``), and ``auth_router``: all of ``/auth``
 as the app mounts it (these, then the session's routes from ``session_endpoints``).
-
-``config_router`` is re-exported from ``configuration_endpoints`` for the app.
 """
 
 from __future__ import annotations
@@ -18,7 +16,6 @@ from sprintconnect.db.session import DbSession, RuntimeDep
 from sprintconnect.db.tenancy import bind_tenant
 from sprintconnect.errors import ValidationFailed, problem_responses
 from sprintconnect.identity.principal import Actor
-from sprintconnect.identity.session.configuration_endpoints import config_router
 from sprintconnect.identity.session.cookies import (
     BINDING_SECONDS,
     clear_cookie,
@@ -35,7 +32,7 @@ from sprintconnect.identity.session.store import session_store, token_digest
 from sprintconnect.organization.repository import OrganizationRepository
 from sprintconnect.runtime import Runtime
 
-__all__ = ["auth_router", "config_router"]
+__all__ = ["auth_router"]
 
 log = structlog.get_logger(__name__)
 
