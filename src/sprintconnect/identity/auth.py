@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sprintconnect import audit
 from sprintconnect.api_key.repository import ApiKeyRepository
 from sprintconnect.api_key.service import KEY_PATTERN, ApiKeyService, KeyFailure
-from sprintconnect.authz.access import effective_permissions, time_context
 from sprintconnect.authz.repository import AccessRepository
 from sprintconnect.authz.service import authorize, collection
 from sprintconnect.db.session import DbSession, bind_when_used, get_runtime
@@ -23,6 +22,7 @@ from sprintconnect.errors import (
     InvalidCredentials,
     PermissionDenied,
 )
+from sprintconnect.identity.assembly import assemble_principal
 from sprintconnect.identity.auth_events import (
     client_fingerprint,
     key_prefix,
@@ -386,24 +386,14 @@ async def authenticate_key(
                 recent_clients=recent,
             )
             cache.put(digest, entry, generation)
-    try:
-        context = time_context(now, facts.time_zone)
-    except Exception:  # an unusable time zone leaves the context incomplete: every PDP denies
-        context = {}
-    return Principal(
+    return assemble_principal(
+        facts,
+        now=now,
         org_id=org_id,
-        scopes=scopes,
         user_id=user_id,
+        scopes=scopes,
+        credential="api_key",
         api_key_id=key_id,
-        permissions=effective_permissions(facts, scopes, has_user=user_id is not None),
-        roles=facts.expanded_roles if facts.member else frozenset(),
-        policy_version=facts.policy_version,
-        time_context=context,
-        super_admin=facts.super_admin and user_id is not None,
-        org_name=facts.org_name,
-        org_slug=facts.org_slug,
-        user_email=facts.user_email,
-        user_name=facts.user_name,
     )
 
 

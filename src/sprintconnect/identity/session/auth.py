@@ -18,11 +18,11 @@ from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sprintconnect import audit
-from sprintconnect.authz.access import effective_permissions, time_context
 from sprintconnect.authz.repository import AccessRepository
 from sprintconnect.db.session import bind_when_used
 from sprintconnect.db.tenancy import bind_tenant
 from sprintconnect.errors import InvalidCredentials
+from sprintconnect.identity.assembly import assemble_principal
 from sprintconnect.identity.auth import charge
 from sprintconnect.identity.principal import Actor, Principal
 from sprintconnect.identity.session.cookies import session_cookie
@@ -124,25 +124,14 @@ async def authenticate_session(
         raise InvalidCredentials(
             "Your account is no longer a member of this organization; the session ended."
         )
-    try:
-        context = time_context(now, facts.time_zone)
-    except Exception:  # an unusable time zone: every PDP decision denies
-        context = {}
     structlog.contextvars.bind_contextvars(org_id=str(record.org_id), session_id=str(record.id))
     request.state.browser_session = record
-    return Principal(
+    return assemble_principal(
+        facts,
+        now=now,
         org_id=record.org_id,
-        scopes=SESSION_SCOPES,
         user_id=record.user_id,
-        permissions=effective_permissions(facts, SESSION_SCOPES, has_user=True),
-        roles=facts.expanded_roles,
-        policy_version=facts.policy_version,
-        time_context=context,
-        super_admin=facts.super_admin,
-        org_name=facts.org_name,
-        org_slug=facts.org_slug,
-        user_email=facts.user_email,
-        user_name=facts.user_name,
+        scopes=SESSION_SCOPES,
         credential="session",
         session_id=record.id,
         auth_time=record.authenticated_at,

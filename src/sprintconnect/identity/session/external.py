@@ -20,11 +20,11 @@ import structlog
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sprintconnect.authz.access import effective_permissions, time_context
 from sprintconnect.authz.repository import AccessRepository
 from sprintconnect.db.session import bind_when_used
 from sprintconnect.db.tenancy import bind_tenant
 from sprintconnect.errors import InvalidCredentials
+from sprintconnect.identity.assembly import assemble_principal
 from sprintconnect.identity.jose.verify import KeySource
 from sprintconnect.identity.principal import Principal
 from sprintconnect.identity.session.provider import ProviderUnavailable, directory, policy_for
@@ -125,27 +125,16 @@ async def principal_for_external(
     if not facts.member:
         raise InvalidCredentials("The access token's user is not a member of this organization.")
     now = runtime.clock.now()
-    try:
-        context = time_context(now, facts.time_zone)
-    except Exception:  # an unusable time zone: every PDP decision denies
-        context = {}
     auth_time = claims.get("auth_time")
     acr = claims.get("acr")
     jti = claims.get("jti")
     client = claims.get("client_id") or claims.get("azp")
-    return Principal(
+    return assemble_principal(
+        facts,
+        now=now,
         org_id=org_id,
-        scopes=TOKEN_SCOPES,
         user_id=identity.user_id,
-        permissions=effective_permissions(facts, TOKEN_SCOPES, has_user=True),
-        roles=facts.expanded_roles,
-        policy_version=facts.policy_version,
-        time_context=context,
-        super_admin=facts.super_admin,
-        org_name=facts.org_name,
-        org_slug=facts.org_slug,
-        user_email=facts.user_email,
-        user_name=facts.user_name,
+        scopes=TOKEN_SCOPES,
         credential="token",
         token_id=jti[:200] if isinstance(jti, str) else None,
         client_id=client[:255] if isinstance(client, str) else None,

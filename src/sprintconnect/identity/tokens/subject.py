@@ -10,8 +10,8 @@ from uuid import UUID
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sprintconnect.authz.access import effective_permissions, time_context
 from sprintconnect.authz.repository import AccessFacts, AccessRepository
+from sprintconnect.identity.assembly import assemble_principal
 from sprintconnect.identity.principal import Principal
 from sprintconnect.identity.tokens.state import Subject, TokenState
 from sprintconnect.runtime import Runtime
@@ -57,23 +57,12 @@ def build_principal(
     acr: str | None = None,
 ) -> Principal:
     """A token's principal: the same type API keys give, bounded by the user's roles."""
-    try:
-        context = time_context(runtime.clock.now(), facts.time_zone)
-    except Exception:  # an unusable time zone leaves the context incomplete: every PDP denies
-        context = {}
-    return Principal(
+    return assemble_principal(
+        facts,
+        now=runtime.clock.now(),
         org_id=org_id,
-        scopes=scopes,
         user_id=user_id,
-        permissions=effective_permissions(facts, scopes, has_user=True),
-        roles=facts.expanded_roles if facts.member else frozenset(),
-        policy_version=facts.policy_version,
-        time_context=context,
-        super_admin=facts.super_admin,
-        org_name=facts.org_name,
-        org_slug=facts.org_slug,
-        user_email=facts.user_email,
-        user_name=facts.user_name,
+        scopes=scopes,
         credential="token",
         service_account_id=service_account_id,
         token_id=token_id,
