@@ -37,15 +37,11 @@ import base64
 import contextlib
 import hashlib
 import math
-import multiprocessing
-import os
 import socket
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +52,7 @@ from joserfc.jwk import ECKey
 
 from sprintconnect.config import Settings
 
-from .request_cost import Load, run_client, scratch_database
+from .request_cost import Load, run_client, scratch_database, server
 from .search_dataset import api_key, bench_settings, conninfo
 
 ME_PATH = "/api/v1/me"
@@ -65,81 +61,6 @@ SERVICE_ACCOUNTS_PATH = "/api/v1/service-accounts"
 QUICK = {"duration": 4.0, "warmup": 1.0, "rounds": 1}
 KINDS = ("api-key", "jwt", "dpop")
 PROOF_MARGIN = 1.5  # proofs made per expected request: a run must never run out
-
-
-# -- the server --------------------------------------------------------------------------------
-
-
-def _routers_missing(app: Any) -> None:
-    """Include the token service's routers when the app does not (yet) include them."""
-    paths = {getattr(route, "path", None) for route in app.routes}
-    if TOKEN_PATH not in paths:
-        from sprintconnect.identity.tokens.endpoints import router as tokens
-
-        app.include_router(tokens)
-    if SERVICE_ACCOUNTS_PATH not in paths:
-        from sprintconnect.service_account.endpoints import router as accounts
-
-        app.include_router(accounts)
-
-
-def _serve(settings: Settings, log_path: str, ready: Connection) -> None:
-    """Child process: the app under uvicorn as ``request`` runs its ``me`` server."""
-    import uvicorn
-
-    from sprintconnect.app import create_app
-    from sprintconnect.cli import UVICORN_LIMITS
-    from sprintconnect.kit.heap import freeze_startup_heap
-    from sprintconnect.logging import configure_logging
-
-    log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    os.dup2(log_fd, 2)
-    configure_logging(settings.log_level, settings.log_format)
-    app = create_app(settings)
-    _routers_missing(app)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    ready.send(sock.getsockname()[1])
-    ready.close()
-    config = uvicorn.Config(
-        app, log_config=None, proxy_headers=False, server_header=False, **UVICORN_LIMITS
-    )
-    freeze_startup_heap()
-    uvicorn.Server(config).run(sockets=[sock])
-
-
-@contextlib.contextmanager
-def app_server(settings: Settings, log_path: Path) -> Iterator[int]:
-    context = multiprocessing.get_context("spawn")
-    receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=_serve, args=(settings, str(log_path), send), daemon=True)
-    child.start()
-    send.close()
-    try:
-        if not receive.poll(120):
-            raise RuntimeError("the app process did not report its port")
-        port = int(receive.recv())
-        deadline = time.monotonic() + 120
-        while not _answers(port):
-            if not child.is_alive():
-                raise RuntimeError(f"the app process exited while starting; see {log_path}")
-            if time.monotonic() > deadline:
-                raise RuntimeError("the app process did not start within 120 s")
-            time.sleep(0.2)
-        yield port
-    finally:
-        child.terminate()
-        child.join(20)
-        if child.is_alive():
-            child.kill()
-            child.join()
-
-
-def _answers(port: int) -> bool:
-    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1) as sock:
-        sock.sendall(b"GET /healthz HTTP/1.1\r\nhost: bench\r\nconnection: close\r\n\r\n")
-        return sock.recv(16).startswith(b"HTTP/1.1")
-    return False
 
 
 # -- the client's credentials ------------------------------------------------------------------
@@ -306,9 +227,10 @@ def measure(args: argparse.Namespace, url: str, folder: Path) -> bool:
     )
     rows = {kind: Row(kind) for kind in KINDS}
     with (
-        app_server(settings, folder / "app.log") as port,
-        httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http,
+        server("me", settings, folder / "app.log") as app,
+        httpx.Client(base_url=f"http://127.0.0.1:{app.port}", timeout=30) as http,
     ):
+        port = app.port
         creds = create_client(http, key, settings.base_url)
         check(http, creds)
         print(f"  peak, closed loop at concurrency {args.concurrency}, best of {args.rounds}:")

@@ -36,7 +36,11 @@ _ACCESS_SQL = text(
         (SELECT email FROM users WHERE id = :user) AS user_email,
         (SELECT display_name FROM memberships WHERE org_id = :org AND user_id = :user)
             AS user_name,
-        EXISTS (SELECT 1 FROM memberships WHERE org_id = :org AND user_id = :user) AS member
+        -- A disabled service account's user is not a member while it stays disabled: every
+        -- credential of it (tokens, and API keys made for it) stops acting at once.
+        EXISTS (SELECT 1 FROM memberships WHERE org_id = :org AND user_id = :user)
+            AND NOT EXISTS (SELECT 1 FROM service_accounts WHERE org_id = :org
+                            AND user_id = :user AND disabled_at IS NOT NULL) AS member
     """
 )
 

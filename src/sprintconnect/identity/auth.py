@@ -386,6 +386,14 @@ async def authenticate_key(
                 recent_clients=recent,
             )
             cache.put(digest, entry, generation)
+    if user_id is not None and not facts.member:
+        # Its user left the organization (their keys are revoked with them), or is a service
+        # account that an admin disabled.
+        log.warning("auth.api_key.user_inactive", org_id=str(org_id), api_key_id=str(key_id))
+        raise InvalidCredentials(
+            "This key's user is not active in the organization (no longer a member, or a "
+            "disabled service account)."
+        )
     return assemble_principal(
         facts,
         now=now,

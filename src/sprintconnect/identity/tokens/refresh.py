@@ -37,6 +37,14 @@ class RefreshGrant(TokenIssuer):
         row = await self.grants.refresh_for_update(org_id, token_id)
         if row is None or row.client_id != client_id:
             raise invalid
+        # Binding first: a bound token presented without its key proves nothing about who
+        # holds it, so it neither answers more nor revokes the owner's grant as a reuse would.
+        if row.jkt is not None and binding.jkt != row.jkt:
+            raise OAuthError(
+                "invalid_dpop_proof", "The refresh token is bound to a DPoP key: prove that key."
+            )
+        if row.x5t is not None and binding.x5t != row.x5t:
+            raise OAuthError("invalid_grant", "The refresh token is bound to a certificate.")
         if row.revoked_at is not None:
             raise OAuthError("invalid_grant", "The refresh token has been revoked.")
         if row.rotated_at is not None:
@@ -49,12 +57,6 @@ class RefreshGrant(TokenIssuer):
             )
         if row.expires_at <= now:
             raise OAuthError("invalid_grant", "The refresh token has expired.")
-        if row.jkt is not None and binding.jkt != row.jkt:
-            raise OAuthError(
-                "invalid_dpop_proof", "The refresh token is bound to a DPoP key: prove that key."
-            )
-        if row.x5t is not None and binding.x5t != row.x5t:
-            raise OAuthError("invalid_grant", "The refresh token is bound to a certificate.")
         narrowed = row.scope
         if scope is not None and scope.strip():
             wanted = parse_scope(scope)
