@@ -1,6 +1,9 @@
-"""What revisions share: the application role's name, SQL execution, tenant foreign keys."""
+"""What revisions share: the application role's name, SQL execution, function grants, tenant
+foreign keys."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 import sqlalchemy as sa
 from alembic import op
@@ -14,6 +17,17 @@ def app_role() -> str:
 def execute_all(statements: list[str]) -> None:
     for statement in statements:
         op.execute(statement)
+
+
+def execute_only_by(role: str, functions: Iterable[str]) -> list[str]:
+    """Statements letting only ``role`` run each function (signatures, e.g. ``f(text)``)."""
+    statements: list[str] = []
+    for function in functions:
+        statements += [
+            f"REVOKE ALL ON FUNCTION {function} FROM PUBLIC",
+            f"GRANT EXECUTE ON FUNCTION {function} TO {role}",
+        ]
+    return statements
 
 
 def org_fk(table: str) -> sa.ForeignKeyConstraint:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKeyConstraint, MetaData, func
+from sqlalchemy import DateTime, ForeignKey, ForeignKeyConstraint, MetaData, func
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -49,4 +49,18 @@ def server_fk(table: str) -> ForeignKeyConstraint:
         ["mcp_servers.id"],
         ondelete="CASCADE",
         name=f"fk_{table}_server_id_mcp_servers",
+    )
+
+
+def org_column() -> Mapped[uuid.UUID]:
+    """A required ``org_id`` column that goes with its organization."""
+    return mapped_column(
+        UUID(as_uuid=True), ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False
+    )
+
+
+def user_column() -> Mapped[uuid.UUID]:
+    """A required ``user_id`` column that goes with its user."""
+    return mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), nullable=False
     )

@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     DateTime,
-    ForeignKey,
     Index,
     Integer,
     LargeBinary,
@@ -25,22 +24,10 @@ from sqlalchemy import (
     text,
     true,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from sprintconnect.models.base import Base, CreatedAtMixin, IdMixin
-
-
-def _org() -> Mapped[uuid.UUID]:
-    return mapped_column(
-        UUID(as_uuid=True), ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False
-    )
-
-
-def _user() -> Mapped[uuid.UUID]:
-    return mapped_column(
-        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), nullable=False
-    )
+from sprintconnect.models.base import Base, CreatedAtMixin, IdMixin, org_column, user_column
 
 
 class IdentityProvider(IdMixin, CreatedAtMixin, Base):
@@ -49,7 +36,7 @@ class IdentityProvider(IdMixin, CreatedAtMixin, Base):
     __tablename__ = "identity_providers"
     __table_args__ = (UniqueConstraint("org_id", name="uq_identity_providers_org_id"),)
 
-    org_id: Mapped[uuid.UUID] = _org()
+    org_id: Mapped[uuid.UUID] = org_column()
     issuer: Mapped[str] = mapped_column(Text, nullable=False, index=True)
     client_id: Mapped[str] = mapped_column(String(255), nullable=False)
     client_secret_ref: Mapped[str | None] = mapped_column(String(255))
@@ -74,7 +61,7 @@ class LoginState(IdMixin, CreatedAtMixin, Base):
     __tablename__ = "login_states"
     __table_args__ = (Index("ix_login_states_org_expiry", "org_id", "expires_at"),)
 
-    org_id: Mapped[uuid.UUID] = _org()
+    org_id: Mapped[uuid.UUID] = org_column()
     state_digest: Mapped[bytes] = mapped_column(LargeBinary, nullable=False, unique=True)
     binding_digest: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
     nonce: Mapped[str] = mapped_column(String(100), nullable=False)
@@ -91,8 +78,8 @@ class BrowserSession(IdMixin, CreatedAtMixin, Base):
     __tablename__ = "browser_sessions"
     __table_args__ = (Index("ix_browser_sessions_user", "org_id", "user_id"),)
 
-    org_id: Mapped[uuid.UUID] = _org()
-    user_id: Mapped[uuid.UUID] = _user()
+    org_id: Mapped[uuid.UUID] = org_column()
+    user_id: Mapped[uuid.UUID] = user_column()
     token_digest: Mapped[bytes] = mapped_column(LargeBinary, nullable=False, unique=True)
     issuer: Mapped[str] = mapped_column(Text, nullable=False)
     authenticated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
@@ -117,9 +104,9 @@ class UserIdentity(IdMixin, CreatedAtMixin, Base):
         Index("ix_user_identities_user", "org_id", "user_id"),
     )
 
-    org_id: Mapped[uuid.UUID] = _org()
+    org_id: Mapped[uuid.UUID] = org_column()
     issuer: Mapped[str] = mapped_column(Text, nullable=False)
     subject: Mapped[str] = mapped_column(String(255), nullable=False)
-    user_id: Mapped[uuid.UUID] = _user()
+    user_id: Mapped[uuid.UUID] = user_column()
     mapped_roles: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False, default=list)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -11,19 +11,7 @@ from sqlalchemy import DateTime, ForeignKey, Index, LargeBinary, String, Text, U
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from sprintconnect.models.base import Base, CreatedAtMixin, IdMixin
-
-
-def _org() -> Mapped[uuid.UUID]:
-    return mapped_column(
-        UUID(as_uuid=True), ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False
-    )
-
-
-def _user() -> Mapped[uuid.UUID]:
-    return mapped_column(
-        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), nullable=False
-    )
+from sprintconnect.models.base import Base, CreatedAtMixin, IdMixin, org_column, user_column
 
 
 class TokenSigningKey(Base):
@@ -51,7 +39,7 @@ class ServiceAccount(IdMixin, CreatedAtMixin, Base):
         Index("ix_service_accounts_org", "org_id", "created_at", "id"),
     )
 
-    org_id: Mapped[uuid.UUID] = _org()
+    org_id: Mapped[uuid.UUID] = org_column()
     user_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True),
         ForeignKey("users.id", ondelete="CASCADE"),
@@ -89,8 +77,8 @@ class AuthorizationCode(IdMixin, CreatedAtMixin, _Grant, Base):
 
     __tablename__ = "oauth_authorization_codes"
 
-    org_id: Mapped[uuid.UUID] = _org()
-    user_id: Mapped[uuid.UUID] = _user()
+    org_id: Mapped[uuid.UUID] = org_column()
+    user_id: Mapped[uuid.UUID] = user_column()
     digest: Mapped[bytes] = mapped_column(LargeBinary(32), nullable=False, unique=True)
     redirect_uri: Mapped[str] = mapped_column(Text, nullable=False)
     code_challenge: Mapped[str] = mapped_column(String(128), nullable=False)
@@ -108,8 +96,8 @@ class RefreshToken(IdMixin, CreatedAtMixin, _Grant, Base):
     __tablename__ = "oauth_refresh_tokens"
     __table_args__ = (Index("ix_oauth_refresh_tokens_family", "org_id", "family_id"),)
 
-    org_id: Mapped[uuid.UUID] = _org()
-    user_id: Mapped[uuid.UUID] = _user()
+    org_id: Mapped[uuid.UUID] = org_column()
+    user_id: Mapped[uuid.UUID] = user_column()
     family_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     digest: Mapped[bytes] = mapped_column(LargeBinary(32), nullable=False, unique=True)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
@@ -124,7 +112,7 @@ class RevokedAccessToken(Base):
     __tablename__ = "revoked_access_tokens"
 
     jti: Mapped[str] = mapped_column(String(64), primary_key=True)
-    org_id: Mapped[uuid.UUID] = _org()
+    org_id: Mapped[uuid.UUID] = org_column()
     expires_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, index=True
     )

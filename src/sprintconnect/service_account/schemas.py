@@ -58,7 +58,22 @@ class ServiceAccountCreated(BaseModel):
     )
 
 
-class ServiceAccountCreate(BaseModel):
+class _Checked(BaseModel):
+    """Names and descriptions printable, roles well-formed (both create and update); the
+    fields themselves are declared by each subclass."""
+
+    @field_validator("name", "description", check_fields=False)
+    @classmethod
+    def _text(cls, value: str | None) -> str | None:
+        return _printable(value)
+
+    @field_validator("roles", check_fields=False)
+    @classmethod
+    def _roles(cls, value: list[str] | None) -> list[str] | None:
+        return _role_names(value)
+
+
+class ServiceAccountCreate(_Checked):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -70,18 +85,8 @@ class ServiceAccountCreate(BaseModel):
     description: str | None = Field(default=None, max_length=500)
     roles: list[str] = Field(default_factory=list, max_length=20)
 
-    @field_validator("name", "description")
-    @classmethod
-    def _text(cls, value: str | None) -> str | None:
-        return _printable(value)
 
-    @field_validator("roles")
-    @classmethod
-    def _roles(cls, value: list[str] | None) -> list[str] | None:
-        return _role_names(value)
-
-
-class ServiceAccountUpdate(BaseModel):
+class ServiceAccountUpdate(_Checked):
     """Fields to change; absent ones stay. ``roles`` replaces the whole set."""
 
     model_config = ConfigDict(extra="forbid")
@@ -92,13 +97,3 @@ class ServiceAccountUpdate(BaseModel):
     disabled: bool | None = Field(
         default=None, description="true: no new tokens, and its live tokens are refused."
     )
-
-    @field_validator("name", "description")
-    @classmethod
-    def _text(cls, value: str | None) -> str | None:
-        return _printable(value)
-
-    @field_validator("roles")
-    @classmethod
-    def _roles(cls, value: list[str] | None) -> list[str] | None:
-        return _role_names(value)

@@ -24,7 +24,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql as pg
 
 from sprintconnect.db.rls import drop_tenant_isolation, tenant_isolation
-from sprintconnect.migrations.helpers import app_role, execute_all, org_fk
+from sprintconnect.migrations.helpers import app_role, execute_all, execute_only_by, org_fk
 
 revision = "0021"
 down_revision = "0020"
@@ -180,11 +180,7 @@ def upgrade() -> None:
               WHERE issuer = p_issuer AND enabled ORDER BY org_id LIMIT 50 $$
         """,
     ]
-    for function in FUNCTIONS:
-        statements += [
-            f"REVOKE ALL ON FUNCTION {function} FROM PUBLIC",
-            f"GRANT EXECUTE ON FUNCTION {function} TO {role}",
-        ]
+    statements += execute_only_by(role, FUNCTIONS)
     execute_all(statements)
 
 
