@@ -116,7 +116,7 @@ async def test_a_duplicate_while_the_first_runs_is_a_conflict(
 async def test_an_abandoned_claim_is_taken_over_after_its_lease(
     runtime: Runtime, tenant: Tenant, moved_clock: ShiftableClock
 ) -> None:
-    identity = Identity(tenant.org_id, tenant.key_id)
+    identity = Identity(tenant.org_id, tenant.key_id, str(tenant.key_id))
     fingerprint = Fingerprint("POST", "/api/v1/x", b"\x00" * 32)
     key = str(uuid.uuid4())
 

@@ -153,7 +153,7 @@ async def test_the_stored_answer_is_sealed(
         row = await session.scalar(select(IdempotencyKey).where(IdempotencyKey.key == key))
     assert row is not None
     assert row.status_code == 201
-    assert row.api_key_id == tenant.key_id
+    assert row.caller_id == tenant.key_id
     assert row.response_body is not None
     assert secret.encode() not in row.response_body
     assert created.content not in row.response_body

@@ -11,12 +11,14 @@ without running the route. The middleware therefore works beside the request:
    malformed key answers ``422 idempotency-key-invalid`` before anything else.
 2. It buffers the body (after the body-size limit) and hands the same bytes to the route.
    The fingerprint is the method, the path with its query, and the SHA-256 of the body.
-3. In a short transaction of its own it verifies the bearer API key in full (the same check
-   the route makes: prefix lookup through ``sc_api_key_lookup``, then secret, expiry and
-   revocation), binds that key's organization, and claims ``(org_id, api_key_id, key)`` with
-   ``INSERT ... ON CONFLICT``. The primary key makes the claim race-safe: of two concurrent
-   requests one inserts, the other waits for it to commit and then sees the row. A request
-   without valid credentials passes through untouched and the route answers 401.
+3. In a short transaction of its own it identifies the caller (``callers``): a bearer API key
+   verified in full (the same check the route makes: prefix lookup through
+   ``sc_api_key_lookup``, then secret, expiry and revocation), or the user behind one of our
+   access tokens or a live browser session. It binds that organization, and claims
+   ``(org_id, caller_id, key)`` with ``INSERT ... ON CONFLICT``. The primary key makes the
+   claim race-safe: of two concurrent requests one inserts, the other waits for it to commit
+   and then sees the row. A request without valid credentials passes through untouched and
+   the route answers 401.
 4. If the key is held: another method, path or body answers ``422 idempotency-key-reused``;
    a first request still running answers ``409 idempotency-in-progress`` (``Retry-After``); a
    finished one is replayed byte for byte with ``Idempotent-Replayed: true``, but only after
@@ -54,9 +56,10 @@ from sprintconnect.idempotency.asgi import (
     send_problem,
     send_stored,
 )
+from sprintconnect.idempotency.callers import has_credentials, identify
 from sprintconnect.idempotency.errors import IdempotencyKeyInvalid
 from sprintconnect.idempotency.reauth import reauthorize, recall, remember
-from sprintconnect.idempotency.request import Fingerprint, applies, bearer_token, idempotency_key
+from sprintconnect.idempotency.request import Fingerprint, applies, idempotency_key
 from sprintconnect.idempotency.service import (
     Claim,
     IdempotencyService,
@@ -83,8 +86,11 @@ class IdempotencyMiddleware:
         except IdempotencyKeyInvalid as error:
             await send_problem(scope, receive, send, error)
             return
-        token = bearer_token(scope)
-        if key is None or token is None or scope.get("state", {}).get("body_too_large"):
+        if (
+            key is None
+            or not has_credentials(scope)
+            or scope.get("state", {}).get("body_too_large")
+        ):
             await self.app(scope, receive, send)
             return
         try:
@@ -97,7 +103,7 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, send)
             return
         runtime: Runtime = scope["app"].state.runtime
-        begun = await self._begin(runtime, token, key, Fingerprint.of(scope, body))
+        begun = await self._begin(runtime, scope, key, Fingerprint.of(scope, body))
         if begun is None:  # not valid credentials: the route refuses them as it always does
             await self.app(scope, receive, send)
             return
@@ -108,15 +114,14 @@ class IdempotencyMiddleware:
             await self._answer(scope, receive, send, identity, outcome)
 
     async def _begin(
-        self, runtime: Runtime, token: str, key: str, fingerprint: Fingerprint
+        self, runtime: Runtime, scope: Scope, key: str, fingerprint: Fingerprint
     ) -> tuple[Identity, Claim | StoredResponse | SprintConnectError] | None:
         """Identify the caller and claim the key, in one short transaction of our own."""
         identity: Identity | None = None
         try:
             async with runtime.db.sessionmaker() as session, session.begin():
                 service = _service(runtime, session)
-                debounce = timedelta(seconds=runtime.settings.api_key_last_used_debounce_seconds)
-                identity = await service.identify(token, debounce=debounce)
+                identity = await identify(scope, runtime, session, service)
                 if identity is None:
                     return None
                 return identity, await service.begin(identity, key, fingerprint)
@@ -141,7 +146,7 @@ class IdempotencyMiddleware:
                 # The retry's caller must still be allowed what the route requires.
                 await reauthorize(scope["app"].state.runtime, scope, receive, requirements)
             else:
-                await scope["app"].state.rate_limiter.hit(str(identity.api_key_id))
+                await scope["app"].state.rate_limiter.hit(identity.limit_subject)
         except SprintConnectError as refused:  # revoked, no longer permitted, rate limited
             outcome = refused
         if isinstance(outcome, StoredResponse):

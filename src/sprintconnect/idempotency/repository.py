@@ -55,10 +55,10 @@ class IdempotencyRepository:
         claimed: UUID | None = await self.session.scalar(stmt)
         return claimed == record.claim_id
 
-    async def get(self, org_id: UUID, api_key_id: UUID, key: str) -> IdempotencyKey | None:
+    async def get(self, org_id: UUID, caller_id: UUID, key: str) -> IdempotencyKey | None:
         stmt = select(IdempotencyKey).where(
             IdempotencyKey.org_id == org_id,
-            IdempotencyKey.api_key_id == api_key_id,
+            IdempotencyKey.caller_id == caller_id,
             IdempotencyKey.key == key,
         )
         return await self.session.scalar(stmt.execution_options(populate_existing=True))
@@ -66,7 +66,7 @@ class IdempotencyRepository:
     async def complete(
         self,
         org_id: UUID,
-        api_key_id: UUID,
+        caller_id: UUID,
         key: str,
         claim_id: UUID,
         *,
@@ -80,7 +80,7 @@ class IdempotencyRepository:
             update(IdempotencyKey)
             .where(
                 IdempotencyKey.org_id == org_id,
-                IdempotencyKey.api_key_id == api_key_id,
+                IdempotencyKey.caller_id == caller_id,
                 IdempotencyKey.key == key,
                 IdempotencyKey.claim_id == claim_id,
             )
@@ -94,12 +94,12 @@ class IdempotencyRepository:
         )
         return result.first() is not None
 
-    async def release(self, org_id: UUID, api_key_id: UUID, key: str, claim_id: UUID) -> None:
+    async def release(self, org_id: UUID, caller_id: UUID, key: str, claim_id: UUID) -> None:
         """Forget a claim that is still ours, so that a retry runs the request again."""
         await self.session.execute(
             delete(IdempotencyKey).where(
                 IdempotencyKey.org_id == org_id,
-                IdempotencyKey.api_key_id == api_key_id,
+                IdempotencyKey.caller_id == caller_id,
                 IdempotencyKey.key == key,
                 IdempotencyKey.claim_id == claim_id,
                 IdempotencyKey.status_code.is_(None),
@@ -108,7 +108,7 @@ class IdempotencyRepository:
 
     async def purge_expired(self, org_id: UUID, now: datetime, *, limit: int = PURGE_BATCH) -> None:
         """Delete up to ``limit`` expired keys of the organization; rows in use are skipped."""
-        pk = (IdempotencyKey.org_id, IdempotencyKey.api_key_id, IdempotencyKey.key)
+        pk = (IdempotencyKey.org_id, IdempotencyKey.caller_id, IdempotencyKey.key)
         doomed = (
             select(*pk)
             .where(IdempotencyKey.org_id == org_id, IdempotencyKey.expires_at <= now)

@@ -41,18 +41,6 @@ def idempotency_key(scope: Scope) -> str | None:
     return key
 
 
-def bearer_token(scope: Scope) -> str | None:
-    """The presented bearer credential, if the request carries a well-formed one."""
-    values = _headers(scope, b"authorization")
-    if len(values) != 1:
-        return None
-    scheme, _, token = values[0].decode("latin-1").partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token or " " in token:
-        return None
-    return token
-
-
 @dataclass(frozen=True)
 class Fingerprint:
     """What makes two requests "the same": method, target (path and query) and body digest."""

@@ -37,10 +37,13 @@ def cacheable(status: int) -> bool:
 
 @dataclass(frozen=True)
 class Identity:
-    """The credential a key belongs to."""
+    """Who a key belongs to: an API key's id, or the id of the user behind an access token
+    or a browser session (``idempotency.callers``); and the rate-limit subject the caller's
+    requests draw on (``identity.auth.charge``)."""
 
     org_id: UUID
-    api_key_id: UUID
+    caller_id: UUID
+    limit_subject: str
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,9 @@ class IdempotencyService:
         )
         if isinstance(verified, KeyFailure):
             return None
-        return Identity(org_id=verified.org_id, api_key_id=verified.id)
+        return Identity(
+            org_id=verified.org_id, caller_id=verified.id, limit_subject=str(verified.id)
+        )
 
     async def begin(
         self, identity: Identity, key: str, fingerprint: Fingerprint
@@ -98,7 +103,7 @@ class IdempotencyService:
         await self.keys.purge_expired(identity.org_id, now)
         record = IdempotencyKey(
             org_id=identity.org_id,
-            api_key_id=identity.api_key_id,
+            caller_id=identity.caller_id,
             key=key,
             claim_id=uuid.uuid4(),
             method=fingerprint.method,
@@ -114,7 +119,7 @@ class IdempotencyService:
         )
         if await self.keys.claim(record, now):
             return Claim(identity=identity, key=key, claim_id=record.claim_id)
-        existing = await self.keys.get(identity.org_id, identity.api_key_id, key)
+        existing = await self.keys.get(identity.org_id, identity.caller_id, key)
         if existing is None:  # released between the conflict and the read: never held long
             raise IdempotencyInProgress()
         if (existing.method, existing.path, existing.body_sha256) != (
@@ -126,7 +131,7 @@ class IdempotencyService:
         if existing.status_code is None or existing.response_body is None:
             raise IdempotencyInProgress()
         body = unseal(
-            self.keyring, identity.org_id, identity.api_key_id, key, existing.response_body
+            self.keyring, identity.org_id, identity.caller_id, key, existing.response_body
         )
         headers = [(str(name), str(value)) for name, value in existing.response_headers or []]
         return StoredResponse(status=existing.status_code, headers=headers, body=body)
@@ -140,16 +145,16 @@ class IdempotencyService:
         await bind_tenant(self.session, identity.org_id)
         await self.keys.complete(
             identity.org_id,
-            identity.api_key_id,
+            identity.caller_id,
             claim.key,
             claim.claim_id,
             status_code=response.status,
             headers=[[name, value] for name, value in response.headers],
-            body=seal(self.keyring, identity.org_id, identity.api_key_id, claim.key, response.body),
+            body=seal(self.keyring, identity.org_id, identity.caller_id, claim.key, response.body),
             now=self.clock.now(),
         )
 
     async def release(self, claim: Claim) -> None:
         identity = claim.identity
         await bind_tenant(self.session, identity.org_id)
-        await self.keys.release(identity.org_id, identity.api_key_id, claim.key, claim.claim_id)
+        await self.keys.release(identity.org_id, identity.caller_id, claim.key, claim.claim_id)

@@ -1,4 +1,4 @@
-"""Idempotency keys: one claimed request per (organization, API key, key) and its answer.
+"""Idempotency keys: one claimed request per (organization, caller, key) and its answer.
 
 The stored answer body is sealed (AES-256-GCM) because it can hold a secret shown only once,
 such as a newly issued API key.
@@ -33,18 +33,12 @@ class IdempotencyKey(Base):
     __tablename__ = "idempotency_keys"
     __table_args__ = (
         # The conflict target of the claim: keys never collide across tenants or credentials.
-        PrimaryKeyConstraint("org_id", "api_key_id", "key", name="pk_idempotency_keys"),
+        PrimaryKeyConstraint("org_id", "caller_id", "key", name="pk_idempotency_keys"),
         ForeignKeyConstraint(
             ["org_id"],
             ["organizations.id"],
             ondelete="CASCADE",
             name="fk_idempotency_keys_org_id_organizations",
-        ),
-        ForeignKeyConstraint(
-            ["api_key_id"],
-            ["api_keys.id"],
-            ondelete="CASCADE",
-            name="fk_idempotency_keys_api_key_id_api_keys",
         ),
         Index("ix_idempotency_keys_org_expires", "org_id", "expires_at"),
         CheckConstraint("octet_length(body_sha256) = 32", name="body_sha256_length"),
@@ -56,7 +50,9 @@ class IdempotencyKey(Base):
     )
 
     org_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
-    api_key_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    # Whose key this is: the API key that claimed it, or the user behind the access token or
+    # browser session that did (0022).
+    caller_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     key: Mapped[str] = mapped_column(String(255), nullable=False)
     # Fencing token: a claim taken over after its lease ran out cannot be completed by the
     # request that lost it.

@@ -90,6 +90,25 @@ async def _expired(
     )
 
 
+async def session_caller(
+    request: Request, runtime: Runtime, db: AsyncSession, cookie: str
+) -> SessionRecord | None:
+    """The live session behind ``cookie``, or None (unknown, ended or expired). For the
+    idempotency layer, which files a key under its caller before the route runs; CSRF, renewal
+    and membership are the route's to check, as on any request."""
+    if len(cookie) > 200:
+        return None
+    store = session_store(request.app.state, runtime.settings)
+    record = await store.find(db, token_digest(runtime.keyring, cookie))
+    if record is None or record.ended_at is not None:
+        return None
+    now = runtime.clock.now()
+    idle = timedelta(seconds=runtime.settings.session_idle_seconds)
+    if now >= record.expires_at or now - record.last_seen_at > idle:
+        return None
+    return record
+
+
 async def authenticate_session(
     request: Request, runtime: Runtime, session: AsyncSession, cookie: str
 ) -> Principal:

@@ -116,6 +116,29 @@ async def _verified_claims(runtime: Runtime, state: TokenState, token: str) -> d
     return claims
 
 
+async def token_caller(request: Request, runtime: Runtime, token: str) -> tuple[UUID, UUID] | None:
+    """The organization and user of one of our own valid, unrevoked access tokens; None for
+    anything else (the route then answers the token as it always does). For the idempotency
+    layer, which files a key under its caller before the route runs: binding (DPoP,
+    certificate) and membership are the route's to check, as on any request."""
+    try:
+        _, unverified = peek(token)
+    except TokenRejected:
+        return None
+    if unverified.get("iss") != runtime.settings.base_url:
+        return None
+    state = token_state(request.app)
+    try:
+        claims = await _verified_claims(runtime, state, token)
+        org_id, user_id = _uuid(claims.get("org"), "org"), _uuid(claims.get("sub"), "sub")
+    except (TokenRejected, InvalidToken):
+        return None
+    jti = claims.get("jti")
+    if not isinstance(jti, str) or await state.revocations.is_revoked(jti):
+        return None
+    return org_id, user_id
+
+
 async def _own(
     request: Request,
     runtime: Runtime,
