@@ -27,7 +27,12 @@ from sprintconnect.app import create_app
 from sprintconnect.runtime import Runtime, build_runtime
 from tests.conftest import Tenant, make_settings
 from tests.identity.session.conftest import BASE, Provider, SignInApp, configure, sign_in
-from tests.identity.tokens.support import Account, DpopKey, access_token, client_token
+from tests.identity.tokens.support import (
+    DpopKey,
+    access_token,
+    client_token,
+    create_account,
+)
 
 ADMIN_GROUP = "sc-admins"
 
@@ -87,20 +92,6 @@ async def sign_in_admin(
     assert answer.status_code == 200, answer.text
     csrf: str = answer.json()["csrf_token"]
     return csrf
-
-
-async def create_account(
-    client: httpx.AsyncClient, tenant: Tenant, roles: list[str], name: str | None = None
-) -> Account:
-    answer = await client.post(
-        "/api/v1/service-accounts",
-        json={"name": name or f"bot-{uuid.uuid4().hex[:8]}", "roles": roles},
-        headers=tenant.headers,
-    )
-    assert answer.status_code == 201, answer.text
-    body = answer.json()
-    account = body["service_account"]
-    return Account(account["id"], account["client_id"], body["client_secret"], account["user_id"])
 
 
 @dataclass
