@@ -9,8 +9,9 @@ membership, role facts, rate limits. Requests rotate over the keys; each key is 
 (``SPRINTCONNECT_API_KEY_CACHE_SECONDS``, 5 s) answers: at the peak nearly always.
 
 Servers, each started alone in its own process and stopped before the next one, all under
-uvicorn with the settings of ``sprintconnect serve`` (``cli.UVICORN_LIMITS``: h11 with its
-header bound; the default loop, uvloop when installed; no proxy headers, no server header):
+uvicorn with the settings of ``sprintconnect serve`` (``cli.UVICORN_LIMITS``: httptools with
+a bound on unfinished heads, ``ops.http_protocol``; the default loop, uvloop when installed;
+no proxy headers, no server header):
 
 * ``baseline``: a minimal ASGI app, no framework at all, on the app's own engine
   (``db.engine.Database``: the same SQLAlchemy async engine, psycopg, pool size, pre-ping and
@@ -23,8 +24,8 @@ header bound; the default loop, uvloop when installed; no proxy headers, no serv
   spends one budget, and it is the costlier path: round trips; ``--redis ''`` measures the
   single-process default, in memory). Rate limits stay on, raised (``--rate-limit``) so that
   the load never spends them.
-* ``me-httptools``: the same app under ``http="httptools"`` instead of h11 (what the h11
-  choice costs; ``serve`` keeps h11 for its request-line and header bounds).
+* ``me-h11``: the same app under uvicorn's ``h11`` protocol with its own head bound, which
+  ``serve`` ran before (what the bounded httptools protocol saves).
 * ``me-uncached``: the same app with ``SPRINTCONNECT_API_KEY_CACHE_SECONDS=0``: every request
   checks its key in full (prefix lookup, HMAC, key row, role facts), as before that cache.
 
@@ -239,8 +240,8 @@ def _serve(kind: str, settings: Settings, log_path: str, ready: Connection) -> N
 
         app = create_app(settings)
     limits = dict(UVICORN_LIMITS)
-    if kind == "me-httptools":
-        limits["http"] = "httptools"
+    if kind == "me-h11":
+        limits = {"http": "h11", "h11_max_incomplete_event_size": 64 * 1024}
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     ready.send(sock.getsockname()[1])
@@ -603,7 +604,7 @@ def measure(args: argparse.Namespace, url: str, folder: Path) -> bool:
         f"load: {args.client}, concurrency {args.concurrency}, {args.duration:g}s per row",
         flush=True,
     )
-    kinds = ("baseline", "me", "me-httptools", "me-uncached")
+    kinds = ("baseline", "me", "me-h11", "me-uncached")
     rows = {label: Row(label) for label in kinds}
     paths = {kind: BASELINE_PATH if kind == "baseline" else ME_PATH for kind in kinds}
     uncached = settings.model_copy(update={"api_key_cache_seconds": 0})
@@ -712,7 +713,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
         prog="python -m benchmarks request",
         description="GET /api/v1/me (the real app, an API key) against a minimal ASGI app doing "
         "one indexed SELECT through the same pool, both under the uvicorn settings of "
-        "'sprintconnect serve', plus /me under httptools: peak req/s at a fixed concurrency, "
+        "'sprintconnect serve', plus /me under h11: peak req/s at a fixed concurrency, "
         "and latency at a fixed offered load of half /me's peak (open loop).",
         epilog="Figures are ratios to the baseline measured in the same run. "
         'Example: make bench ARGS="request --quick"',

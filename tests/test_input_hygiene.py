@@ -372,9 +372,9 @@ def test_depth_scan_ignores_brackets_inside_strings(text: bytes, deeper: bool) -
 
 
 def test_header_limit_is_below_the_servers_hard_limit() -> None:
-    from sprintconnect.cli import UVICORN_LIMITS
+    from sprintconnect.ops.http_protocol import MAX_INCOMPLETE_HEAD_BYTES
 
-    assert UVICORN_LIMITS["h11_max_incomplete_event_size"] > MAX_HEADER_BYTES
+    assert MAX_INCOMPLETE_HEAD_BYTES > MAX_HEADER_BYTES
 
 
 async def test_headers_over_our_limit_are_431(client: httpx.AsyncClient, tenant: Tenant) -> None:

@@ -152,11 +152,14 @@ def version() -> None:
     typer.echo(__version__)
 
 
-# h11 because it bounds the request line and headers (httptools reads them unbounded). The
+# uvicorn's httptools protocol with a bound on unfinished request heads (ops.http_protocol),
+# named as an import string so that commands other than ``serve`` never load uvicorn. The
 # bound sits above the app's own limits (kit.input: MAX_URL_BYTES, MAX_HEADER_BYTES), so a
 # request just over those still reaches the app and is refused as problem+json; only what
 # exceeds this hard limit gets the server's plain-text 400 (see docs/operator-guide.md).
-UVICORN_LIMITS: dict[str, Any] = {"http": "h11", "h11_max_incomplete_event_size": 64 * 1024}
+UVICORN_LIMITS: dict[str, Any] = {
+    "http": "sprintconnect.ops.http_protocol:BoundedHttpToolsProtocol"
+}
 
 
 def _bind(host: str, port: int, setting: str) -> socket.socket:

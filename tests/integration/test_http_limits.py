@@ -10,12 +10,10 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from sprintconnect.cli import UVICORN_LIMITS
 from sprintconnect.kit.input import MAX_HEADER_BYTES, MAX_URL_BYTES
+from sprintconnect.ops.http_protocol import MAX_INCOMPLETE_HEAD_BYTES as HARD_LIMIT
 from sprintconnect.runtime import Runtime
 from tests.integration.processes import cli_env, serving
-
-HARD_LIMIT = int(UVICORN_LIMITS["h11_max_incomplete_event_size"])
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +72,7 @@ def test_nul_in_the_query_of_a_real_request_is_422_problem(base: str) -> None:
 
 
 def test_beyond_the_hard_limit_the_server_answers_plain_400_and_keeps_serving(base: str) -> None:
-    # Documented: uvicorn (h11) refuses this before our code runs, in plain text. h11 checks
+    # Documented: the HTTP server refuses this before our code runs, in plain text. It checks
     # its limit while a head is still arriving, so this head never ends.
     filler = b"a" * (HARD_LIMIT + 1024)
     answer = _raw(base, b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Filler: " + filler, complete=False)
@@ -84,7 +82,7 @@ def test_beyond_the_hard_limit_the_server_answers_plain_400_and_keeps_serving(ba
 
 
 def test_nul_in_a_header_is_refused_by_the_http_server(base: str) -> None:
-    # h11 refuses control characters in header values before the app runs (documented);
+    # The HTTP parser refuses control characters in header values before the app runs;
     # the app's own header check covers servers that pass them through.
     answer = _raw(base, b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Agent: a\x00b\r\n")
     assert answer.startswith(b"HTTP/1.1 400 ")
