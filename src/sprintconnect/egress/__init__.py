@@ -17,6 +17,7 @@ from sprintconnect.egress._policy import (
     DEFAULT_DENIED_PORTS,
     EgressPolicy,
     check_address,
+    org_policy,
     parse_allowlist,
     policy_from_settings,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "check_address",
     "check_url",
     "mcp_client_factory",
+    "org_policy",
     "parse_allowlist",
     "policy_from_settings",
     "system_resolver",

@@ -71,6 +71,19 @@ def policy_from_settings(
     )
 
 
+def org_policy(
+    settings: Settings, org_allowlist: Iterable[str] | None, *, org_id: UUID | str
+) -> EgressPolicy:
+    """``policy_from_settings`` for a request an organization makes: an allowlist entry that
+    cannot be read refuses (``EgressDenied`` ``invalid_allowlist``) rather than guessing."""
+    try:
+        return policy_from_settings(settings, org_allowlist or None, org_id=org_id)
+    except ValueError as exc:
+        raise EgressDenied(
+            "invalid_allowlist", "The organization's egress allowlist has an invalid entry."
+        ) from exc
+
+
 def parse_allowlist(entries: Iterable[str]) -> tuple[frozenset[str], tuple[IPNetwork, ...]]:
     """Split allowlist entries into host patterns and networks; ValueError names a bad entry."""
     hosts: set[str] = set()

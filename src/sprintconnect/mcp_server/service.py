@@ -15,7 +15,12 @@ from sprintconnect.authz.enforcement import enforce
 from sprintconnect.authz.service import Authorizer, authorize, request_for
 from sprintconnect.catalog.repository import CatalogRepository
 from sprintconnect.config import Settings
-from sprintconnect.egress import EgressDenied, EgressPolicy, check_url, policy_from_settings
+from sprintconnect.egress import (
+    EgressDenied,
+    EgressPolicy,
+    check_url,
+    org_policy,
+)
 from sprintconnect.errors import Conflict, FieldError, InvalidCursor, NotFound, PermissionDenied
 from sprintconnect.health import config as health_config
 from sprintconnect.health.repository import HealthRepository
@@ -79,14 +84,7 @@ class McpServerService:
 
     async def egress_policy(self) -> EgressPolicy:
         org = await self._org()
-        try:
-            return policy_from_settings(
-                self.deps.settings, org.egress_allowlist or None, org_id=self.org_id
-            )
-        except ValueError as exc:  # an unreadable allowlist entry: refuse rather than guess
-            raise EgressDenied(
-                "invalid_allowlist", "The organization's egress allowlist has an invalid entry."
-            ) from exc
+        return org_policy(self.deps.settings, org.egress_allowlist, org_id=self.org_id)
 
     async def _authorize(
         self, action: str, server: McpServer, *, hidden: NotFound | None = None

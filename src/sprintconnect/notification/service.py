@@ -13,7 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sprintconnect import audit
 from sprintconnect.authz.permissions import BUILT_IN_ROLES
 from sprintconnect.config import Settings
-from sprintconnect.egress import EgressDenied, EgressPolicy, check_url, policy_from_settings
+from sprintconnect.egress import (
+    EgressDenied,
+    EgressPolicy,
+    check_url,
+    org_policy,
+)
 from sprintconnect.errors import FieldError, PermissionDenied, ValidationFailed
 from sprintconnect.identity.principal import Principal
 from sprintconnect.kit.clock import Clock
@@ -144,14 +149,7 @@ class NotificationService:
     async def _policy(self) -> EgressPolicy:
         org = await OrganizationRepository(self.session).get(self.org_id)
         assert org is not None
-        try:
-            return policy_from_settings(
-                self.settings, org.egress_allowlist or None, org_id=self.org_id
-            )
-        except ValueError as exc:
-            raise EgressDenied(
-                "invalid_allowlist", "The organization's egress allowlist has an invalid entry."
-            ) from exc
+        return org_policy(self.settings, org.egress_allowlist, org_id=self.org_id)
 
     # --- preferences -----------------------------------------------------------------------
 

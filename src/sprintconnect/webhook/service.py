@@ -11,7 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from sprintconnect import audit
 from sprintconnect.config import Settings
-from sprintconnect.egress import EgressDenied, EgressPolicy, check_url, policy_from_settings
+from sprintconnect.egress import (
+    EgressDenied,
+    EgressPolicy,
+    check_url,
+    org_policy,
+)
 from sprintconnect.errors import FieldError, ValidationFailed
 from sprintconnect.identity.principal import Principal
 from sprintconnect.kit.clock import Clock
@@ -103,14 +108,7 @@ class WebhookService:
 
     async def policy(self) -> EgressPolicy:
         org = await OrganizationRepository(self.session).get(self.org_id)
-        try:
-            return policy_from_settings(
-                self.settings, (org.egress_allowlist if org else None) or None, org_id=self.org_id
-            )
-        except ValueError as exc:
-            raise EgressDenied(
-                "invalid_allowlist", "The organization's egress allowlist has an invalid entry."
-            ) from exc
+        return org_policy(self.settings, org.egress_allowlist if org else None, org_id=self.org_id)
 
     async def _audit(
         self, tag: audit.AuditTag, endpoint: WebhookEndpoint, **details: object
