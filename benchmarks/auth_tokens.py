@@ -34,10 +34,8 @@ from __future__ import annotations
 
 import argparse
 import base64
-import contextlib
 import hashlib
 import math
-import socket
 import tempfile
 import time
 import uuid
@@ -52,7 +50,7 @@ from joserfc.jwk import ECKey
 
 from sprintconnect.config import Settings
 
-from .request_cost import Load, run_client, scratch_database, server
+from .request_cost import Load, redis_choice, run_client, scratch_database, server
 from .search_dataset import api_key, bench_settings, conninfo
 
 ME_PATH = "/api/v1/me"
@@ -344,19 +342,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
         args = parser.parse_args(argv)
     if min(args.duration, args.warmup, args.concurrency, args.connections, args.rounds) <= 0:
         parser.error("every number must be positive")
-    if args.redis and not _redis_answers(args.redis):
-        args.redis = ""
+    args.redis = redis_choice(args.redis) or ""
     return args
-
-
-def _redis_answers(url: str) -> bool:
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    with contextlib.suppress(OSError, ValueError):
-        socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 6379), 1).close()
-        return True
-    return False
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -507,7 +507,8 @@ def _payloads(path: str, keys: list[str]) -> list[bytes]:
     ]
 
 
-def _redis_choice(url: str) -> str | None:
+def redis_choice(url: str) -> str | None:
+    """``url`` when a Redis answers there, else None (the app then keeps limits in memory)."""
     if not url:
         return None
     from sqlalchemy.engine import make_url
@@ -587,7 +588,7 @@ def measure(args: argparse.Namespace, url: str, folder: Path) -> bool:
         orgs = [row[0] for row in conn.execute("SELECT id FROM organizations ORDER BY id")]
     keys = [api_key(org)[1] for org in orgs]
     random.Random(7).shuffle(keys)
-    redis_url = _redis_choice(args.redis)
+    redis_url = redis_choice(args.redis)
     values: dict[str, Any] = {
         "log_level": "info",
         "log_format": "json",
