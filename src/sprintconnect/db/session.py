@@ -13,7 +13,7 @@ from sqlalchemy import Connection, event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from sprintconnect.db.tenancy import TENANT_SETTING, note_bound
+from sprintconnect.db.tenancy import TENANT_SETTING, bind_tenant, note_bound
 from sprintconnect.runtime import Runtime
 
 
@@ -47,6 +47,14 @@ def bind_when_used(session: AsyncSession, org_id: UUID) -> None:
     ``release_connection``, say).
     """
     session.info[TENANT_INFO] = org_id
+
+
+async def bind_from_now(session: AsyncSession, org_id: UUID) -> None:
+    """``bind_when_used``, and bind the transaction already open as well: one that a lookup
+    made before the tenant was known (a SECURITY DEFINER function) began unbound."""
+    bind_when_used(session, org_id)
+    if session.in_transaction():
+        await bind_tenant(session, org_id)
 
 
 async def _bind_driver(driver: Any, org_id: UUID) -> None:

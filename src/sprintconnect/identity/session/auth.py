@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from sprintconnect import audit
 from sprintconnect.authz.repository import AccessRepository
-from sprintconnect.db.session import bind_when_used
+from sprintconnect.db.session import bind_from_now
 from sprintconnect.db.tenancy import bind_tenant
 from sprintconnect.errors import InvalidCredentials
 from sprintconnect.identity.assembly import assemble_principal
@@ -128,9 +128,7 @@ async def authenticate_session(
     if now - record.last_seen_at > timedelta(seconds=settings.session_idle_seconds):
         raise await _expired(request, runtime, session, store, record, "idle")
     check_csrf(request, runtime, cookie)
-    bind_when_used(session, record.org_id)
-    if session.in_transaction():  # the lookup began it, unbound: bind it now
-        await bind_tenant(session, record.org_id)
+    await bind_from_now(session, record.org_id)  # the lookup began a transaction, unbound
     await charge(request, f"session:{record.id}", record.org_id)
     renewed = await renew_when_due(request, runtime, session, record, now)
     if renewed is None:

@@ -21,7 +21,7 @@ from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sprintconnect.authz.repository import AccessRepository
-from sprintconnect.db.session import bind_when_used
+from sprintconnect.db.session import bind_from_now
 from sprintconnect.db.tenancy import bind_tenant
 from sprintconnect.errors import InvalidCredentials
 from sprintconnect.identity.assembly import assemble_principal
@@ -110,9 +110,7 @@ async def principal_for_external(
     if not isinstance(subject, str) or not subject or len(subject) > 255:
         raise InvalidCredentials("The access token names no subject.")
     org_id = found.org_id
-    bind_when_used(session, org_id)
-    if session.in_transaction():
-        await bind_tenant(session, org_id)
+    await bind_from_now(session, org_id)
     identity = await IdentityRepository(session).find(org_id, found.issuer, subject)
     if identity is None:
         log.warning("external_token.unknown_subject", org_id=str(org_id))

@@ -17,8 +17,7 @@ import structlog
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sprintconnect.db.session import bind_when_used, release_connection
-from sprintconnect.db.tenancy import bind_tenant
+from sprintconnect.db.session import bind_from_now, release_connection
 from sprintconnect.identity.session.loading import load_provider
 from sprintconnect.identity.session.provider import (
     ProviderUnavailable,
@@ -46,9 +45,7 @@ async def renew(
     One renewal per session at a time in this process: a caller that waited finds the
     session renewed already and uses that (a refresh token is used once).
     """
-    bind_when_used(db, record.org_id)
-    if db.in_transaction():
-        await bind_tenant(db, record.org_id)
+    await bind_from_now(db, record.org_id)
     lock = _locks.setdefault(record.id, asyncio.Lock())
     try:
         async with lock:
