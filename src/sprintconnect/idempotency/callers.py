@@ -17,10 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.types import Scope
 
+from sprintconnect.errors import InvalidCredentials
 from sprintconnect.idempotency.service import IdempotencyService, Identity
+from sprintconnect.identity.auth import credentials
 from sprintconnect.runtime import Runtime
-
-_SCHEMES = frozenset({"bearer", "dpop"})
 
 
 def has_credentials(scope: Scope) -> bool:
@@ -37,9 +37,9 @@ async def identify(
     if len(headers) > 1:
         return None
     if headers:
-        scheme, _, token = headers[0].partition(" ")
-        token, scheme = token.strip(), scheme.lower()
-        if scheme not in _SCHEMES or not token or " " in token:
+        try:
+            scheme, token = credentials(headers[0])
+        except InvalidCredentials:  # the route refuses it, as always
             return None
         if scheme == "bearer" and token.startswith("sc_"):
             debounce = timedelta(seconds=runtime.settings.api_key_last_used_debounce_seconds)

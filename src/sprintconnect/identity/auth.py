@@ -55,7 +55,7 @@ _FAILURE_TAGS = {
 _SCHEMES = frozenset({"bearer", "dpop"})
 
 
-def _credentials(header: str) -> tuple[str, str]:
+def credentials(header: str) -> tuple[str, str]:
     """The scheme (lowercase) and the credential of an Authorization header."""
     scheme, _, token = header.partition(" ")
     token = token.strip()
@@ -88,7 +88,7 @@ async def authenticate_request(
             "Send an API key or an access token as 'Authorization: Bearer <credential>', "
             "or sign in."
         )
-    scheme, token = _credentials(header)
+    scheme, token = credentials(header)
     if scheme == "bearer" and token.startswith("sc_"):
         return await authenticate_key(request, runtime, session, token)
     from sprintconnect.identity.tokens.bearer import authenticate_token
