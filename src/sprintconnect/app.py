@@ -18,6 +18,7 @@ from sprintconnect.authz import enforcement
 from sprintconnect.authz.factory import build_authorizer
 from sprintconnect.catalog.endpoints import router as catalog_router
 from sprintconnect.config import Settings
+from sprintconnect.console.serving import install_console
 from sprintconnect.discovery.endpoints import router as discovery_router
 from sprintconnect.handlers import install_error_handlers
 from sprintconnect.health.endpoints import router as health_router
@@ -154,6 +155,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     )
     install_error_handlers(app)
     install_docs(app)
+    install_console(app)
     app.include_router(ops_router)
     app.include_router(identity_router)
     app.include_router(sign_in_router)

@@ -10,6 +10,7 @@ import socket
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -150,6 +151,23 @@ def _run_db(settings: Settings, work: Callable[[Runtime], Awaitable[T]]) -> T:
 def version() -> None:
     """Print the version."""
     typer.echo(__version__)
+
+
+@app.command()
+def openapi(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of to stdout.")
+    ] = None,
+) -> None:
+    """Print the OpenAPI document (the web console's typed client is generated from it)."""
+    from sprintconnect.app import create_app
+
+    document = json.dumps(create_app().openapi(), indent=1, sort_keys=True) + "\n"
+    if output is None:
+        typer.echo(document, nl=False)
+    else:
+        output.write_text(document)
+        _step(f"wrote {output}")
 
 
 # uvicorn's httptools protocol with a bound on unfinished request heads (ops.http_protocol),

@@ -7,9 +7,10 @@ from typing import Any
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from sprintconnect.console.serving import console_page
 from sprintconnect.errors import (
     PROBLEM_BASE,
     PROBLEM_CONTENT_TYPE,
@@ -85,8 +86,13 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, RequestValidationError)
         return problem_response(request, validation_failed(_field_errors(exc)))
 
-    async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
+    async def on_http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
+        # No route for a browser's navigation: one of the console's screens.
+        if exc.status_code == 404 and "endpoint" not in request.scope:
+            page = console_page(request)
+            if page is not None:
+                return page
         error_class = _BY_STATUS.get(exc.status_code)
         if error_class is None:
             # Not raised by our code; render the framework's status as a plain problem.

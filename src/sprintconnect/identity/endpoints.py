@@ -33,4 +33,5 @@ async def me(principal: Authenticated) -> Me:
         permissions=sorted(principal.permissions),
         roles=sorted(principal.roles),
         policy_version=principal.policy_version,
+        super_admin=principal.super_admin,
     )

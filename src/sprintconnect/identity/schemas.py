@@ -27,3 +27,5 @@ class Me(BaseModel):
     permissions: list[str]
     roles: list[str]
     policy_version: int
+    # A platform operator: may use the platform views (jobs and dead letters).
+    super_admin: bool = False

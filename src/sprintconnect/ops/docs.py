@@ -15,11 +15,12 @@ from fastapi.openapi.docs import (
     get_swagger_ui_html,
     get_swagger_ui_oauth2_redirect_html,
 )
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 
 from sprintconnect import __version__
+from sprintconnect.console.serving import console_page
 
 ASSETS_URL = "/static/docs"
 DOCS_URL = "/docs"
@@ -49,8 +50,11 @@ def install_docs(app: FastAPI) -> None:
     app.mount(ASSETS_URL, StaticFiles(directory=_assets_dir()), name="docs-assets")
     openapi_url = app.openapi_url or "/openapi.json"
 
-    @app.get("/", include_in_schema=False)
-    async def index(request: Request) -> Index:
+    @app.get("/", include_in_schema=False, response_model=None)
+    async def index(request: Request) -> Index | Response:
+        page = console_page(request)  # a browser gets the console once it is built
+        if page is not None:
+            return page
         root = request.scope.get("root_path", "")
         return Index(
             name=app.title,

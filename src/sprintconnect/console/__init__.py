@@ -1,0 +1,1 @@
+"""The web console: a single-page app built from ``web/`` into ``static/`` and served at ``/``."""

@@ -1,0 +1,60 @@
+// RFC 9457 problem details as the API answers them, and an Error that carries one.
+
+export interface FieldError {
+  field: string;
+  message: string;
+  type?: string;
+}
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  instance?: string;
+  request_id?: string;
+  errors?: FieldError[];
+  login_url?: string;
+  [member: string]: unknown;
+}
+
+export class ProblemError extends Error {
+  readonly problem: Problem;
+
+  constructor(problem: Problem) {
+    super(problem.detail ?? problem.title);
+    this.name = "ProblemError";
+    this.problem = problem;
+  }
+
+  get status(): number {
+    return this.problem.status;
+  }
+
+  /** The short name of the problem type: "/problems/not-found" gives "not-found". */
+  get kind(): string {
+    return this.problem.type.split("/").pop() ?? this.problem.type;
+  }
+
+  /** The message for one field of a 422 answer, if the API named it. */
+  fieldMessage(field: string): string | undefined {
+    return this.problem.errors?.find((e) => e.field === field || e.field.endsWith(`.${field}`))
+      ?.message;
+  }
+}
+
+export function isProblem(value: unknown): value is Problem {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as Problem).type === "string" &&
+    typeof (value as Problem).status === "number"
+  );
+}
+
+/** Any thrown value as a problem the screens can show. */
+export function toProblem(error: unknown): Problem {
+  if (error instanceof ProblemError) return error.problem;
+  const detail = error instanceof Error ? error.message : String(error);
+  return { type: "about:blank", title: "The request failed", status: 0, detail };
+}

@@ -1,0 +1,100 @@
+// Every screen: its path, its place in the navigation, and what the caller needs to see it.
+// Screens load on demand, so the first page carries only the shell and the screen it shows.
+import { lazy, type ComponentType, type LazyExoticComponent } from "react";
+
+import type { Session } from "./auth/session";
+
+export interface Screen {
+  path: string;
+  label?: string; // in the navigation when set
+  group?: "Registry" | "Access" | "Governance" | "Organization";
+  visible?: (session: Session) => boolean;
+  component: LazyExoticComponent<ComponentType>;
+}
+
+const page = (load: () => Promise<{ default: ComponentType }>) => lazy(load);
+const needs = (permission: string) => (s: Session) => s.can(permission);
+
+export const SCREENS: Screen[] = [
+  { path: "/", label: "Overview", component: page(() => import("./pages/profile/Overview")) },
+  {
+    path: "/servers",
+    label: "Servers",
+    group: "Registry",
+    visible: needs("servers:read"),
+    component: page(() => import("./pages/servers/ServerList")),
+  },
+  {
+    path: "/servers/:serverId/*",
+    visible: needs("servers:read"),
+    component: page(() => import("./pages/servers/ServerDetail")),
+  },
+  {
+    path: "/search",
+    label: "Find servers",
+    group: "Registry",
+    visible: needs("servers:read"),
+    component: page(() => import("./pages/search/SearchPage")),
+  },
+  {
+    path: "/api-keys",
+    label: "API keys",
+    group: "Access",
+    visible: needs("api_keys:read"),
+    component: page(() => import("./pages/apikeys/ApiKeysPage")),
+  },
+  {
+    path: "/members",
+    label: "Members",
+    group: "Access",
+    visible: needs("users:read"),
+    component: page(() => import("./pages/members/MembersPage")),
+  },
+  {
+    path: "/roles",
+    label: "Roles",
+    group: "Access",
+    visible: needs("roles:read"),
+    component: page(() => import("./pages/members/RolesPage")),
+  },
+  {
+    path: "/policies",
+    label: "Policies",
+    group: "Governance",
+    visible: needs("policies:read"),
+    component: page(() => import("./pages/policies/PoliciesPage")),
+  },
+  {
+    path: "/audit",
+    label: "Audit log",
+    group: "Governance",
+    visible: needs("audit:read"),
+    component: page(() => import("./pages/audit/AuditPage")),
+  },
+  {
+    path: "/webhooks",
+    label: "Webhooks",
+    group: "Governance",
+    visible: needs("webhooks:read"),
+    component: page(() => import("./pages/webhooks/WebhooksPage")),
+  },
+  {
+    path: "/webhooks/:webhookId",
+    visible: needs("webhooks:read"),
+    component: page(() => import("./pages/webhooks/WebhookDetail")),
+  },
+  {
+    path: "/settings",
+    label: "Settings",
+    group: "Organization",
+    visible: needs("org:read"),
+    component: page(() => import("./pages/settings/SettingsPage")),
+  },
+  {
+    path: "/admin/jobs",
+    label: "Jobs",
+    group: "Organization",
+    visible: (s) => s.me.super_admin === true,
+    component: page(() => import("./pages/settings/JobsPage")),
+  },
+];
