@@ -4,6 +4,7 @@ import { defineConfig } from "vitest/config";
 
 // Relative to web/.
 const outDir = "../src/sprintconnect/console/static";
+const API = "http://127.0.0.1:8000";
 
 export default defineConfig({
   plugins: [react()],
@@ -16,12 +17,16 @@ export default defineConfig({
     chunkSizeWarningLimit: 600,
   },
   server: {
-    // `npm run dev` beside `make run`: the API, sign-in and docs stay on the Python server.
-    proxy: {
-      "/api": "http://127.0.0.1:8000",
-      "/auth": "http://127.0.0.1:8000",
-      "/openapi.json": "http://127.0.0.1:8000",
-    },
+    // `npm run dev` beside `make run`: the API, sign-in and docs stay on the Python server,
+    // which checks that writes come from its own origin (CSRF), so the proxy says they do.
+    host: "127.0.0.1",
+    port: 5173,
+    proxy: Object.fromEntries(
+      ["/api", "/auth", "/openapi.json"].map((path) => [
+        path,
+        { target: API, headers: { Origin: API } },
+      ]),
+    ),
   },
   test: {
     environment: "jsdom",

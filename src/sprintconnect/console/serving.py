@@ -18,20 +18,22 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import Scope
 
 ASSETS_URL = "/assets"
-# Paths that belong to the API and its documents: never answered with the console's page.
-RESERVED = (
-    "/api/",
-    "/auth/",
-    "/oauth/",
-    "/.well-known/",
-    "/static/",
-    "/assets/",
-    "/docs",
-    "/redoc",
-    "/openapi.json",
-    "/metrics",
-    "/healthz",
-    "/readyz",
+# First path segments that belong to the API and its documents: never the console's page.
+RESERVED = frozenset(
+    {
+        "api",
+        "auth",
+        "oauth",
+        ".well-known",
+        "static",
+        "assets",
+        "docs",
+        "redoc",
+        "openapi.json",
+        "metrics",
+        "healthz",
+        "readyz",
+    }
 )
 # The console's page: only its own scripts and styles (Mantine sets inline styles), its own
 # API, and never inside another site's frame.
@@ -81,9 +83,8 @@ def wants_page(request: Request) -> bool:
 def console_page(request: Request) -> Response | None:
     """The console's ``index.html`` for a browser's navigation to one of its screens, or None."""
     directory = static_dir()
-    path = request.url.path
     if directory is None or not wants_page(request):
         return None
-    if path != "/" and (path.startswith(RESERVED) or path in {p.rstrip("/") for p in RESERVED}):
+    if request.url.path.lstrip("/").split("/", 1)[0] in RESERVED:
         return None
     return FileResponse(directory / "index.html", media_type="text/html", headers=PAGE_HEADERS)

@@ -13,14 +13,25 @@ export function setCsrfToken(token: string | null): void {
 }
 
 const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
-const REAUTHENTICATE = new Set(["session-expired", "step-up-required"]);
-
 /** Where the browser goes to sign in again; kept apart so tests can watch it. */
 export const navigation = {
   assign(url: string): void {
     window.location.assign(url);
   },
 };
+
+type SessionEndedListener = (loginUrl: string | null) => void;
+const sessionEndedListeners = new Set<SessionEndedListener>();
+
+/**
+ * Called when an API answer says the session ended (idle, expired, signed out elsewhere).
+ * The console then asks the person to sign in again instead of leaving the page, so that
+ * nothing typed into a form is lost without warning.
+ */
+export function onSessionEnded(listener: SessionEndedListener): () => void {
+  sessionEndedListeners.add(listener);
+  return () => sessionEndedListeners.delete(listener);
+}
 
 function currentPath(): string {
   return `${window.location.pathname}${window.location.search}`;
@@ -39,14 +50,21 @@ const auth: Middleware = {
     if (isProblem(body)) {
       const kind = body.type.split("/").pop() ?? "";
       const target = response.headers.get("Location") ?? body.login_url;
-      if (REAUTHENTICATE.has(kind) && typeof target === "string") navigation.assign(target);
+      const loginUrl = typeof target === "string" ? target : null;
+      // The operation needs a fresh sign-in: go now; the sign-in comes back to this page.
+      if (kind === "step-up-required" && loginUrl) navigation.assign(loginUrl);
+      if (kind === "session-expired") sessionEndedListeners.forEach((l) => l(loginUrl));
     }
     return response;
   },
 };
 
 // Same origin as the page; an absolute base so that it also works under test (jsdom).
-export const api = createClient<paths>({ baseUrl: window.location.origin });
+// `fetch` is looked up at each call, not once at start-up (tests replace it).
+export const api = createClient<paths>({
+  baseUrl: window.location.origin,
+  fetch: (request: Request) => globalThis.fetch(request),
+});
 api.use(auth);
 
 /** The data of an openapi-fetch answer, or a thrown ProblemError carrying the API's problem. */

@@ -2536,6 +2536,7 @@ export interface components {
          *           "failures": 1,
          *           "p50_ms": 11.9,
          *           "p95_ms": 10391,
+         *           "p99_ms": 10391,
          *           "start": "2026-11-28T08:00:00Z",
          *           "uptime_percent": 91.667
          *         }
@@ -2676,6 +2677,8 @@ export interface components {
             p50_ms: number | null;
             /** P95 Ms */
             p95_ms: number | null;
+            /** P99 Ms */
+            p99_ms: number | null;
             /**
              * Start
              * Format: date-time
@@ -3721,6 +3724,11 @@ export interface components {
              * Format: uuid
              */
             id: string;
+            /**
+             * Last Discovered At
+             * @description When a discovery last finished; `null` before the first.
+             */
+            last_discovered_at: string | null;
             /** Name */
             name: string;
             /**
@@ -4232,6 +4240,8 @@ export interface components {
          *         "status_code": 200,
          *         "succeeded": true
          *       },
+         *       "latency_ms_p50_24h": 182.4,
+         *       "latency_ms_p95_24h": 611,
          *       "pending": 0,
          *       "success_rate_24h": 0.9812,
          *       "success_rate_7d": 0.9954,
@@ -4248,6 +4258,16 @@ export interface components {
                 [key: string]: number;
             };
             last_delivery: components["schemas"]["LastDelivery"] | null;
+            /**
+             * Latency Ms P50 24H
+             * @description Median time the receiver took to answer over the last 24 hours (milliseconds); null without timed attempts.
+             */
+            latency_ms_p50_24h?: number | null;
+            /**
+             * Latency Ms P95 24H
+             * @description The 95th percentile of the same times.
+             */
+            latency_ms_p95_24h?: number | null;
             /** Pending */
             pending: number;
             /**
@@ -7887,6 +7907,10 @@ export interface operations {
                 tag?: string[] | null;
                 status?: ("pending_discovery" | "active" | "discovery_failed") | null;
                 q?: string | null;
+                /** @description Exactly this name (any case), e.g. to check that a name is free. */
+                name?: string | null;
+                /** @description The current health status. */
+                health?: ("healthy" | "unhealthy" | "degraded" | "unknown") | null;
                 sort?: "created_at" | "-created_at" | "name" | "-name";
                 cursor?: string | null;
                 limit?: number;

@@ -19,6 +19,7 @@ import { Link, useLocation } from "react-router";
 import { api, navigation, unwrap } from "../api/client";
 import { useSession } from "../auth/session";
 import { SCREENS, type Screen } from "../routes";
+import { SessionEnded } from "./SessionEnded";
 
 const GROUPS: (Screen["group"] | undefined)[] = [
   undefined,
@@ -95,7 +96,8 @@ export function Shell({ children }: { children: ReactNode }) {
         </ScrollArea>
       </AppShell.Navbar>
       <AppShell.Main>
-        <main id="content">{children}</main>
+        <div id="content">{children}</div>
+        <SessionEnded />
       </AppShell.Main>
     </AppShell>
   );
@@ -127,12 +129,14 @@ async function signOut(): Promise<void> {
 
 function UserMenu() {
   const { me } = useSession();
+  const who = me.name ?? me.email ?? "Account";
   return (
     <Menu position="bottom-end" withinPortal>
       <Menu.Target>
-        <UnstyledButton aria-label="Account" px="xs" data-testid="user-menu">
+        {/* The accessible name starts with the visible text (WCAG 2.5.3). */}
+        <UnstyledButton aria-label={`${who}: account menu`} px="xs" data-testid="user-menu">
           <Text size="sm" fw={500} truncate maw={180}>
-            {me.name ?? me.email ?? "Account"}
+            {who}
           </Text>
         </UnstyledButton>
       </Menu.Target>
