@@ -1,7 +1,7 @@
 import "@mantine/core/styles.css";
 import "@mantine/notifications/styles.css";
 
-import { MantineProvider, createTheme, type CSSVariablesResolver } from "@mantine/core";
+import { MantineProvider } from "@mantine/core";
 import { Notifications } from "@mantine/notifications";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { StrictMode } from "react";
@@ -9,16 +9,8 @@ import { createRoot } from "react-dom/client";
 import { BrowserRouter } from "react-router";
 
 import { App } from "./App";
+import { contrast, theme } from "./theme";
 import { ProblemError } from "./api/problem";
-
-const theme = createTheme({ primaryColor: "indigo", defaultRadius: "md" });
-
-// Secondary text dark enough for WCAG AA contrast (4.5:1) in both themes.
-const contrast: CSSVariablesResolver = (t) => ({
-  variables: {},
-  light: { "--mantine-color-dimmed": t.colors.gray[7] ?? "#495057" },
-  dark: { "--mantine-color-dimmed": t.colors.dark[1] ?? "#b8b8b8" },
-});
 
 const queries = new QueryClient({
   defaultOptions: {

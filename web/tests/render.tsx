@@ -9,6 +9,7 @@ import { MemoryRouter, Route, Routes } from "react-router";
 import { vi } from "vitest";
 
 import { SessionProvider, type Me, type SessionInfo } from "../src/auth/session";
+import { contrast, theme } from "../src/theme";
 
 export const ALL_PERMISSIONS = [
   "api_keys:read",
@@ -129,7 +130,7 @@ export function renderScreen(
 ): RenderResult {
   const queries = new QueryClient({ defaultOptions: { queries: { retry: false } } });
   return render(
-    <MantineProvider>
+    <MantineProvider theme={theme} cssVariablesResolver={contrast}>
       <Notifications />
       <QueryClientProvider client={queries}>
         <MemoryRouter initialEntries={[path]}>

@@ -25,3 +25,6 @@ class NoopResizeObserver {
 }
 globalThis.ResizeObserver ??= NoopResizeObserver as unknown as typeof ResizeObserver;
 Element.prototype.scrollIntoView ??= () => {};
+// jsdom has no font loading API; Mantine's autosizing Textarea listens to it.
+const doc = document as unknown as { fonts?: unknown };
+doc.fonts ??= { addEventListener: () => {}, removeEventListener: () => {}, ready: Promise.resolve() };

@@ -1,9 +1,18 @@
 // RFC 9457 problem details as the API answers them, and an Error that carries one.
 
+/** One invalid field, as the API names it: `loc` is where it sits, e.g. ["body", "url"]. */
 export interface FieldError {
-  field: string;
-  message: string;
+  loc: (string | number)[];
+  msg: string;
   type?: string;
+}
+
+const PARTS = new Set(["body", "query", "path", "header", "cookie"]);
+
+/** A field's dotted name without the request part: ["body", "auth", "token"] gives "auth.token". */
+export function fieldPath(error: FieldError): string {
+  const loc = error.loc.map(String);
+  return (PARTS.has(loc[0] ?? "") ? loc.slice(1) : loc).join(".");
 }
 
 export interface Problem {
@@ -38,8 +47,10 @@ export class ProblemError extends Error {
 
   /** The message for one field of a 422 answer, if the API named it. */
   fieldMessage(field: string): string | undefined {
-    return this.problem.errors?.find((e) => e.field === field || e.field.endsWith(`.${field}`))
-      ?.message;
+    return this.problem.errors?.find((e) => {
+      const path = fieldPath(e);
+      return path === field || path.endsWith(`.${field}`);
+    })?.msg;
   }
 }
 

@@ -1,6 +1,6 @@
 import { Alert, List, Text } from "@mantine/core";
 
-import { toProblem } from "../api/problem";
+import { fieldPath, toProblem } from "../api/problem";
 
 /** An API problem as the person reads it: its title, its detail, the fields it names. */
 export function ProblemAlert({ error, title }: { error: unknown; title?: string }) {
@@ -11,11 +11,11 @@ export function ProblemAlert({ error, title }: { error: unknown; title?: string 
       {problem.errors?.length ? (
         <List size="sm" mt="xs">
           {problem.errors.map((e) => (
-            <List.Item key={`${e.field}:${e.message}`}>
+            <List.Item key={`${fieldPath(e)}:${e.msg}`}>
               <Text span fw={600} size="sm">
-                {e.field}
+                {fieldPath(e) || "request"}
               </Text>
-              : {e.message}
+              : {e.msg}
             </List.Item>
           ))}
         </List>

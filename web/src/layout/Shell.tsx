@@ -135,7 +135,7 @@ function UserMenu() {
       <Menu.Target>
         {/* The accessible name starts with the visible text (WCAG 2.5.3). */}
         <UnstyledButton aria-label={`${who}: account menu`} px="xs" data-testid="user-menu">
-          <Text size="sm" fw={500} truncate maw={180}>
+          <Text size="sm" fw={500} truncate maw={{ base: 120, sm: 220 }}>
             {who}
           </Text>
         </UnstyledButton>

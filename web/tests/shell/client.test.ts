@@ -31,7 +31,7 @@ describe("the API client", () => {
   it("turns a problem answer into a ProblemError with its fields", async () => {
     mockApi({
       "GET /api/v1/me": () =>
-        problem(422, "validation-failed", { errors: [{ field: "body.name", message: "too long" }] }),
+        problem(422, "validation-failed", { errors: [{ loc: ["body", "name"], msg: "too long", type: "string_too_long" }] }),
     });
     const error = await unwrap(api.GET("/api/v1/me")).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProblemError);

@@ -28,7 +28,7 @@ describe("shared components", () => {
       status: 422,
       detail: "Two fields are wrong.",
       request_id: "req-9",
-      errors: [{ field: "url", message: "must be https" }],
+      errors: [{ loc: ["body", "url"], msg: "must be https", type: "value_error" }],
     });
     render(
       <MantineProvider>
