@@ -418,6 +418,8 @@ async def test_deliveries_attempts_redelivery_and_stats(
     assert stats["success_rate_24h"] == 0.5
     assert stats["attempts_7d"] == 2
     assert stats["success_rate_7d"] == 0.5
+    assert stats["latency_ms_p50_24h"] is not None
+    assert 0 <= stats["latency_ms_p50_24h"] <= stats["latency_ms_p95_24h"]
     assert stats["errors_by_class_7d"] == {"gone": 1}
     assert stats["last_delivery"]["succeeded"] is True
     assert stats["last_delivery"]["status_code"] == 200
@@ -433,6 +435,8 @@ async def test_stats_of_a_quiet_endpoint(env: Env, tenant: Tenant) -> None:
         await env.client.get(f"/api/v1/webhooks/{hook['id']}/stats", headers=tenant.headers)
     ).json()
     assert stats["success_rate_24h"] is None
+    assert stats["latency_ms_p50_24h"] is None
+    assert stats["latency_ms_p95_24h"] is None
     assert stats["last_delivery"] is None
     assert stats["pending"] == 0
     assert stats["errors_by_class_7d"] == {}

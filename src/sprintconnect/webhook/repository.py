@@ -45,7 +45,11 @@ _STATS = text(
       count(*) FILTER (WHERE attempted_at >= :day) AS day_total,
       count(*) FILTER (WHERE attempted_at >= :day AND succeeded) AS day_ok,
       count(*) AS week_total,
-      count(*) FILTER (WHERE succeeded) AS week_ok
+      count(*) FILTER (WHERE succeeded) AS week_ok,
+      percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms)
+        FILTER (WHERE attempted_at >= :day) AS day_p50,
+      percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms)
+        FILTER (WHERE attempted_at >= :day) AS day_p95
     FROM webhook_attempts
     WHERE org_id = :org AND endpoint_id = :id AND attempted_at >= :week
     """
@@ -252,8 +256,9 @@ class WebhookRepository:
 
     async def stats(
         self, org_id: UUID, endpoint_id: UUID, *, day: datetime, week: datetime
-    ) -> tuple[dict[str, int], dict[str, int]]:
-        """Attempt counts over the day and the week, and failures by class over the week."""
+    ) -> tuple[dict[str, Any], dict[str, int]]:
+        """Attempt counts over the day and the week, the day's median and 95th percentile
+        latency (null without timed attempts), and failures by class over the week."""
         params = {"org": org_id, "id": endpoint_id, "day": day, "week": week}
         counts = (await self.session.execute(_STATS, params)).one()
         errors = await self.session.execute(_ERRORS, params)

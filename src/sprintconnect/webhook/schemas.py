@@ -235,6 +235,8 @@ class Stats(BaseModel):
                     "attempts_24h": 213,
                     "success_rate_7d": 0.9954,
                     "attempts_7d": 1517,
+                    "latency_ms_p50_24h": 182.4,
+                    "latency_ms_p95_24h": 611.0,
                     "last_delivery": {
                         "at": "2026-11-28T10:00:05Z",
                         "succeeded": True,
@@ -254,6 +256,14 @@ class Stats(BaseModel):
     attempts_24h: int
     success_rate_7d: float | None
     attempts_7d: int
+    latency_ms_p50_24h: float | None = Field(
+        default=None,
+        description="Median time the receiver took to answer over the last 24 hours "
+        "(milliseconds); null without timed attempts.",
+    )
+    latency_ms_p95_24h: float | None = Field(
+        default=None, description="The 95th percentile of the same times."
+    )
     last_delivery: LastDelivery | None
     errors_by_class_7d: dict[str, int]
     pending: int

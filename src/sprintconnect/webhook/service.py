@@ -312,6 +312,8 @@ class WebhookService:
             attempts_24h=counts["day_total"],
             success_rate_7d=_rate(counts["week_ok"], counts["week_total"]),
             attempts_7d=counts["week_total"],
+            latency_ms_p50_24h=_ms(counts["day_p50"]),
+            latency_ms_p95_24h=_ms(counts["day_p95"]),
             last_delivery=schemas.LastDelivery(
                 at=last.attempted_at, succeeded=last.succeeded, status_code=last.status_code
             )
@@ -324,6 +326,10 @@ class WebhookService:
 
 def _rate(ok: int, total: int) -> float | None:
     return round(ok / total, 4) if total else None
+
+
+def _ms(value: float | None) -> float | None:
+    return round(float(value), 1) if value is not None else None
 
 
 def event_types() -> schemas.EventTypes:
