@@ -22,10 +22,16 @@ export const theme = createTheme({
   },
 });
 
-// Secondary text dark enough for WCAG AA contrast (4.5:1) in both themes.
+// Secondary and error text dark (or light) enough for WCAG AA contrast (4.5:1) in both themes.
 export const contrast: CSSVariablesResolver = (t) => ({
   variables: {},
-  light: { "--mantine-color-dimmed": t.colors.gray[7] ?? "#495057" },
-  dark: { "--mantine-color-dimmed": t.colors.dark[1] ?? "#b8b8b8" },
+  light: {
+    "--mantine-color-dimmed": t.colors.gray[7] ?? "#495057",
+    "--mantine-color-error": t.colors.red[9] ?? "#c92a2a",
+  },
+  dark: {
+    "--mantine-color-dimmed": t.colors.dark[1] ?? "#b8b8b8",
+    "--mantine-color-error": t.colors.red[4] ?? "#ff8787",
+  },
 });
 
