@@ -45,12 +45,9 @@ export class ProblemError extends Error {
     return this.problem.type.split("/").pop() ?? this.problem.type;
   }
 
-  /** The message for one field of a 422 answer, if the API named it. */
+  /** The message for one field of a 422 answer (or a field inside it), if the API named it. */
   fieldMessage(field: string): string | undefined {
-    return this.problem.errors?.find((e) => {
-      const path = fieldPath(e);
-      return path === field || path.endsWith(`.${field}`);
-    })?.msg;
+    return fieldMessages(this, field)[0];
   }
 }
 
@@ -61,6 +58,36 @@ export function isProblem(value: unknown): value is Problem {
     typeof (value as Problem).type === "string" &&
     typeof (value as Problem).status === "number"
   );
+}
+
+export interface FieldIssue {
+  /** The dotted path below the request part: "url", "auth.token", "resource.id". */
+  field: string;
+  message: string;
+}
+
+/** The field errors of a failed request, named and worded for people. */
+export function fieldErrors(error: unknown): FieldIssue[] {
+  if (!(error instanceof ProblemError)) return [];
+  return (error.problem.errors ?? []).map((e) => ({
+    field: fieldPath(e),
+    // Pydantic's "Value error, " prefix says nothing to a person.
+    message: e.msg.replace(/^Value error, /, ""),
+  }));
+}
+
+/** The messages for `field`, or for fields inside it ("auth" covers "auth.token"). */
+export function fieldMessages(error: unknown, field: string): string[] {
+  return fieldErrors(error)
+    .filter((e) => e.field === field || e.field.startsWith(`${field}.`))
+    .map((e) => e.message);
+}
+
+/** The same problem without its field list: for an alert when a form shows the fields in place. */
+export function withoutFields(error: unknown): unknown {
+  if (!(error instanceof ProblemError)) return error;
+  const { errors: _errors, ...rest } = error.problem;
+  return new ProblemError(rest as Problem);
 }
 
 /** Any thrown value as a problem the screens can show. */

@@ -18,7 +18,7 @@ import { api, unwrap } from "../../api/client";
 import { useSession } from "../../auth/session";
 import { ProblemAlert } from "../../components/ProblemAlert";
 import { useMembers, type DryRun, type DryRunResult } from "./data";
-import { messagesFor, withoutFields } from "./problems";
+import { fieldMessages, withoutFields } from "../../api/problem";
 import { PRIMARY } from "./tone";
 
 type ResourceType = DryRun["resource"]["type"];
@@ -95,7 +95,7 @@ export function DryRunForm({ actions }: { actions: string[] }) {
     decide.mutate(body);
   };
 
-  const fieldError = (name: string) => messagesFor(decide.error, name)[0];
+  const fieldError = (name: string) => fieldMessages(decide.error, name)[0];
   const memberChoices = [
     { value: "", label: `Me (${me.email ?? me.name ?? "this account"})` },
     ...(members.data?.items ?? [])

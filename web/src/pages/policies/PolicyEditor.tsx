@@ -10,7 +10,7 @@ import { ProblemAlert } from "../../components/ProblemAlert";
 import { problemLines } from "./cedar";
 import { CedarCode, type LineMessage } from "./CedarCode";
 import { useInvalidatePolicies } from "./data";
-import { messagesFor, withoutFields } from "./problems";
+import { fieldMessages, withoutFields } from "../../api/problem";
 import { CLOSE, PRIMARY } from "./tone";
 
 /** The problems of a rejected text: the problem's `problems` list, else its field messages. */
@@ -18,7 +18,7 @@ function policyProblems(error: unknown): string[] {
   if (!(error instanceof ProblemError) || error.status !== 422) return [];
   const listed = error.problem.problems;
   if (Array.isArray(listed) && listed.every((p) => typeof p === "string")) return listed as string[];
-  return messagesFor(error, "text");
+  return fieldMessages(error, "text");
 }
 
 /** Where each problem sits in `text`, as far as its message tells. */
@@ -72,7 +72,7 @@ export function PolicyEditor({
 
   const problems = rejected === text ? policyProblems(publish.error) : [];
   const { placed, unplaced } = placeProblems(problems, preview);
-  const commentError = messagesFor(publish.error, "comment")[0];
+  const commentError = fieldMessages(publish.error, "comment")[0];
   const otherFailure = publish.isError && problems.length === 0 && !commentError;
 
   return (

@@ -9,7 +9,7 @@ import { ProblemAlert } from "../../components/ProblemAlert";
 import { QueryState } from "../../components/QueryState";
 import { formatDate, fromNow } from "../../components/time";
 import { useInvalidatePolicies, useMembers, useVersions, type PolicyVersion } from "./data";
-import { withoutFields } from "./problems";
+import { withoutFields } from "../../api/problem";
 import { CLOSE } from "./tone";
 
 /** Who published a version, as a person reads it. */

@@ -30,7 +30,7 @@ import { useSession } from "../../auth/session";
 import { PageHeader } from "../../components/PageHeader";
 import { ProblemAlert } from "../../components/ProblemAlert";
 import { EmptyState } from "../../components/QueryState";
-import { messagesFor, withoutFields } from "../policies/problems";
+import { fieldMessages, withoutFields } from "../../api/problem";
 
 type SearchResult = components["schemas"]["SearchResult"];
 type Matched = components["schemas"]["MatchedCapability"];
@@ -149,7 +149,7 @@ export default function SearchPage() {
   });
 
   const error = search.isError ? search.error : null;
-  const fieldError = (name: string) => messagesFor(error, name)[0];
+  const fieldError = (name: string) => fieldMessages(error, name)[0];
   const filtered = Boolean(
     query.environment || query.tags || query.status || query.health || kind !== "tool",
   );

@@ -5,7 +5,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { ReactNode } from "react";
 
 import { api, unwrap } from "../../api/client";
-import { toProblem } from "../../api/problem";
+import { fieldErrors, fieldMessages, toProblem } from "../../api/problem";
 import type { components } from "../../api/schema";
 
 export type Organization = components["schemas"]["OrganizationOut"];
@@ -29,50 +29,22 @@ export function useUpdateOrganization() {
   });
 }
 
-interface ApiFieldError {
-  loc?: (string | number)[];
-  msg?: string;
-  field?: string;
-  message?: string;
-}
-
-function fieldErrors(error: unknown): { path: string[]; message: string }[] {
-  if (!error) return [];
-  const problem = toProblem(error);
-  const errors = (problem.errors ?? []) as unknown as ApiFieldError[];
-  return errors.map((e) => {
-    const loc = e.loc ? e.loc.map(String) : (e.field ?? "").split(".");
-    // "body" (or "query", "path") first; the rest names the field.
-    const path = ["body", "query", "path"].includes(loc[0] ?? "") ? loc.slice(1) : loc;
-    return { path, message: cleanMessage(e.msg ?? e.message ?? "") };
-  });
-}
-
-/** Pydantic's "Value error, " prefix says nothing to a person. */
-function cleanMessage(message: string): string {
-  return message.replace(/^Value error, /, "");
-}
-
-/**
- * The API's message for one field of a 422 (`field` is a dotted path below the body, such as
- * "time_zone" or "slack.webhook_url"); a message for a field inside it counts too.
- */
+/** The API's message for one field of a 422 ("time_zone", "slack.webhook_url", or inside it). */
 export function fieldError(error: unknown, field: string): string | undefined {
-  const wanted = field.split(".");
-  return fieldErrors(error).find((e) => wanted.every((part, i) => e.path[i] === part))?.message;
+  return fieldMessages(error, field)[0];
 }
 
 /** Every field message of a 422 whose path starts with `field`, with the rest of the path. */
 export function fieldErrorsUnder(error: unknown, field: string): { key: string; message: string }[] {
   return fieldErrors(error)
-    .filter((e) => e.path[0] === field)
-    .map((e) => ({ key: e.path.slice(1).join("."), message: e.message }));
+    .filter((e) => e.field === field || e.field.startsWith(`${field}.`))
+    .map((e) => ({ key: e.field.slice(field.length + 1), message: e.message }));
 }
 
 /** Whether every field error of `error` is one of `fields` (so the form shows them all). */
 export function onlyFieldErrors(error: unknown, fields: string[]): boolean {
   const errors = fieldErrors(error);
-  return errors.length > 0 && errors.every((e) => fields.includes(e.path[0] ?? ""));
+  return errors.length > 0 && errors.every((e) => fields.includes(e.field.split(".")[0] ?? ""));
 }
 
 /** A failed write: its title and detail, without the field list the form already shows. */
