@@ -5,12 +5,11 @@ import { useMutation } from "@tanstack/react-query";
 import { useState } from "react";
 
 import { api, unwrap } from "../../api/client";
-import { ProblemError } from "../../api/problem";
 import { ProblemAlert } from "../../components/ProblemAlert";
 import { problemLines } from "./cedar";
 import { CedarCode, type LineMessage } from "./CedarCode";
 import { useInvalidatePolicies } from "./data";
-import { fieldMessages, withoutFields } from "../../api/problem";
+import { fieldMessages, ProblemError, withoutFields } from "../../api/problem";
 import { CLOSE, PRIMARY } from "./tone";
 
 /** The problems of a rejected text: the problem's `problems` list, else its field messages. */
