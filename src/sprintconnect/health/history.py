@@ -192,6 +192,7 @@ def chart(span: Range, sums: list[RollupSum]) -> tuple[Totals, list[HistoryBucke
                 uptime_percent=totals.uptime_percent,
                 p50_ms=totals.percentile(0.5),
                 p95_ms=totals.percentile(0.95),
+                p99_ms=totals.percentile(0.99),
             )
         )
     return overall, points

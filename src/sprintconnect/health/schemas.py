@@ -262,6 +262,7 @@ class HistoryBucket(BaseModel):
     uptime_percent: float | None = Field(description="`null` when no check ran in the bucket.")
     p50_ms: float | None
     p95_ms: float | None
+    p99_ms: float | None
 
 
 class HealthHistory(BaseModel):
@@ -300,6 +301,7 @@ class HealthHistory(BaseModel):
                             "uptime_percent": 91.667,
                             "p50_ms": 11.9,
                             "p95_ms": 10391.0,
+                            "p99_ms": 10391.0,
                         }
                     ],
                 }

@@ -18,6 +18,7 @@ from sprintconnect.discovery.waiting import (
 )
 from sprintconnect.egress import EgressDenied, EgressRateLimited
 from sprintconnect.errors import InvalidCursor, problem_responses
+from sprintconnect.health.schemas import HealthStatus
 from sprintconnect.identity.deps import ServersDelete, ServersRead, ServersWrite
 from sprintconnect.identity.session.errors import StepUpRequired
 from sprintconnect.kit.outbound import OutboundBusy, OutboundLimiterDep
@@ -136,12 +137,26 @@ async def list_servers(
     tag: Annotated[list[Annotated[str, Query(pattern=TAG_PATTERN)]] | None, Query()] = None,
     status_: Annotated[Status | None, Query(alias="status")] = None,
     q: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    name: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=100,
+            description="Exactly this name (any case), e.g. to check that a name is free.",
+        ),
+    ] = None,
+    health: Annotated[HealthStatus | None, Query(description="The current health status.")] = None,
     sort: Literal["created_at", "-created_at", "name", "-name"] = "-created_at",
     cursor: Annotated[str | None, Query(max_length=1024)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
 ) -> ServerPage:
     filters = ServerFilter(
-        environment=environment, tags=tuple(sorted(set(tag or []))), status=status_, text=q
+        environment=environment,
+        tags=tuple(sorted(set(tag or []))),
+        status=status_,
+        text=q,
+        name=name.strip() if name else None,
+        health=health,
     )
     rows, next_cursor, removed = await McpServerService(session, principal, deps).page(
         filters, sort=sort, cursor=cursor, limit=limit

@@ -9,7 +9,7 @@ from uuid import UUID
 from sqlalchemy import Select, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sprintconnect.models import McpServer
+from sprintconnect.models import McpServer, ServerHealth
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,8 @@ class ServerFilter:
     tags: tuple[str, ...] = ()
     status: str | None = None
     text: str | None = None
+    name: str | None = None
+    health: str | None = None
     include_production: bool = True
 
 
@@ -47,6 +49,10 @@ class McpServerRepository:
             stmt = stmt.where(McpServer.tags.contains(list(filters.tags)))
         if filters.status:
             stmt = stmt.where(McpServer.status == filters.status)
+        if filters.name:
+            stmt = stmt.where(func.lower(McpServer.name) == filters.name.lower())
+        if filters.health:
+            stmt = stmt.where(McpServer.health.has(ServerHealth.status == filters.health))
         if filters.text:
             pattern = f"%{_escape_like(filters.text)}%"
             stmt = stmt.where(

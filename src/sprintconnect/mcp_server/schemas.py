@@ -55,6 +55,9 @@ class Server(BaseModel):
     )
     health: ServerHealthSummary
     auto_discover: bool
+    last_discovered_at: datetime | None = Field(
+        description="When a discovery last finished; `null` before the first."
+    )
     created_at: datetime
     updated_at: datetime
     created_by_user_id: UUID | None

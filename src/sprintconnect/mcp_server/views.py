@@ -29,6 +29,7 @@ def server_out(server: McpServer) -> Server:
         health_check_interval_seconds=health.interval_seconds,
         health=health,
         auto_discover=server.auto_discover,
+        last_discovered_at=server.last_discovered_at,
         created_at=server.created_at,
         updated_at=server.updated_at,
         created_by_user_id=server.created_by_user_id,

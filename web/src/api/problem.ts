@@ -76,10 +76,15 @@ export function fieldErrors(error: unknown): FieldIssue[] {
   }));
 }
 
-/** The messages for `field`, or for fields inside it ("auth" covers "auth.token"). */
+/**
+ * The messages for `field`: the field itself, fields inside it ("auth" covers "auth.token"),
+ * or the same name nested in an object ("interval_seconds" finds "health.interval_seconds").
+ */
 export function fieldMessages(error: unknown, field: string): string[] {
   return fieldErrors(error)
-    .filter((e) => e.field === field || e.field.startsWith(`${field}.`))
+    .filter(
+      (e) => e.field === field || e.field.startsWith(`${field}.`) || e.field.endsWith(`.${field}`),
+    )
     .map((e) => e.message);
 }
 

@@ -22,7 +22,8 @@ export function ConfirmButton({
   const [opened, { open, close }] = useDisclosure(false);
   return (
     <>
-      <Button color="red" variant="light" {...props} onClick={open}>
+      {/* red.9: white on it (and it on white) keeps AA contrast. */}
+      <Button color="red.9" variant="light" {...props} onClick={open}>
         {children}
       </Button>
       <Modal opened={opened} onClose={close} title={title} centered>
@@ -32,7 +33,7 @@ export function ConfirmButton({
             Cancel
           </Button>
           <Button
-            color="red"
+            color="red.9"
             loading={loading}
             onClick={async () => {
               await onConfirm();
