@@ -5,40 +5,15 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { components } from "../../src/api/schema";
 import ServerDetail from "../../src/pages/servers/ServerDetail";
 import { ALL_PERMISSIONS, fakeMe, mockApi, renderScreen, type Handler } from "../render";
+import { fakeServer } from "./fixtures";
 
 type S = components["schemas"];
 const ID = "0b9e7c1e-8a4f-4c1e-9a53-0c7d9b0e2f11";
 const ROUTE = "/servers/:serverId/*";
 
+// The list's fake server, with the detail tests' own defaults.
 function server(overrides: Partial<S["Server"]> = {}): S["Server"] {
-  return {
-    id: ID,
-    name: "weather",
-    description: "Forecasts",
-    url: "https://mcp.example.com/mcp",
-    transport: "streamable_http",
-    environment: "staging",
-    tags: ["public"],
-    status: "active",
-    auth: { type: "none", configured: false },
-    health_check_interval_seconds: 300,
-    health: {
-      check_type: "ping",
-      enabled: true,
-      interval_seconds: 300,
-      last_check_at: "2026-11-28T09:00:00Z",
-      response_ms: 12.5,
-      status: "healthy",
-      failure_threshold: null,
-      degraded_after_seconds: null,
-    },
-    auto_discover: false,
-    created_at: "2026-11-27T10:00:00Z",
-    updated_at: "2026-11-27T10:00:00Z",
-    created_by_user_id: null,
-    redacted: [],
-    ...overrides,
-  } as S["Server"];
+  return fakeServer({ id: ID, tags: ["public"], auto_discover: false, ...overrides });
 }
 
 function discovery(overrides: Partial<S["DiscoveryOut"]> = {}): S["DiscoveryOut"] {

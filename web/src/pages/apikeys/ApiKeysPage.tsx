@@ -23,6 +23,7 @@ import { formatDate, fromNow } from "../../components/time";
 import { done } from "../members/ui";
 import { CreateKeyModal } from "./CreateKeyModal";
 import { expiringSoon, KEYS_KEY, type ApiKey } from "./keys";
+import { LoadMore } from "../../components/LoadMore";
 
 /** Story 1.2: the organization's API keys; create one (shown once) and revoke. */
 export default function ApiKeysPage() {
@@ -87,17 +88,7 @@ export default function ApiKeysPage() {
                 revoking={revoke.isPending ? revoke.variables?.id : undefined}
                 onRevoke={(key) => revoke.mutateAsync(key).catch(() => undefined)}
               />
-              {query.hasNextPage ? (
-                <Group justify="center">
-                  <Button
-                    variant="default"
-                    loading={query.isFetchingNextPage}
-                    onClick={() => void query.fetchNextPage()}
-                  >
-                    Load more
-                  </Button>
-                </Group>
-              ) : null}
+              <LoadMore pages={query} />
             </Stack>
           );
         }}

@@ -26,6 +26,7 @@ import { FilterForm } from "./FilterForm";
 import { apiQuery, exportHref, FILTER_NAMES, filtersOf, type Filters } from "./filters";
 import { LINK } from "./tones";
 import { VerifyPanel } from "./VerifyPanel";
+import { LoadMore } from "../../components/LoadMore";
 
 export type AuditEntry = components["schemas"]["AuditEntry"];
 type Actor = components["schemas"]["AuditActor"];
@@ -119,17 +120,7 @@ export default function AuditPage() {
                 onActor={showActor}
                 onOpen={setOpened}
               />
-              {query.hasNextPage ? (
-                <Group justify="center">
-                  <Button
-                    variant="default"
-                    loading={query.isFetchingNextPage}
-                    onClick={() => void query.fetchNextPage()}
-                  >
-                    Load more
-                  </Button>
-                </Group>
-              ) : null}
+              <LoadMore pages={query} />
             </Stack>
           )}
         </QueryState>

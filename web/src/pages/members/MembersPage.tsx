@@ -25,6 +25,7 @@ import { formatDate } from "../../components/time";
 import { grantable, useAllRoles } from "./access";
 import { AddMemberModal } from "./AddMemberModal";
 import { done } from "./ui";
+import { LoadMore } from "../../components/LoadMore";
 
 export type Member = components["schemas"]["Member"];
 export const MEMBERS_KEY = ["members"] as const;
@@ -141,17 +142,7 @@ export default function MembersPage() {
                 </Table.Tbody>
               </Table>
             </Table.ScrollContainer>
-            {query.hasNextPage ? (
-              <Group justify="center">
-                <Button
-                  variant="default"
-                  loading={query.isFetchingNextPage}
-                  onClick={() => void query.fetchNextPage()}
-                >
-                  Load more
-                </Button>
-              </Group>
-            ) : null}
+            <LoadMore pages={query} />
           </Stack>
         )}
       </QueryState>

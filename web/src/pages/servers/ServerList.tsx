@@ -13,6 +13,7 @@ import { ServerTable } from "./list/ServerTable";
 import { useStrongPrimary } from "./list/ui";
 import { useServerPages } from "./list/useServerPages";
 import { ServerFormModal } from "./ServerForm";
+import { LoadMore } from "../../components/LoadMore";
 
 /**
  * Story 2.1 (and the list side of 2.3): the organization's MCP servers with their health,
@@ -85,15 +86,7 @@ export default function ServerList() {
               {pages.hasNextPage ? "; more match" : ""}
               {hidden ? `; ${hidden} hidden by your organization's policies` : ""}.
             </Text>
-            {pages.hasNextPage ? (
-              <Button
-                variant="default"
-                onClick={() => void pages.fetchNextPage()}
-                loading={pages.isFetchingNextPage}
-              >
-                Load more
-              </Button>
-            ) : null}
+            <LoadMore pages={pages} centered={false} />
           </Group>
         </Stack>
       )}

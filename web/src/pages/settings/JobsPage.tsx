@@ -26,6 +26,7 @@ import { PageHeader } from "../../components/PageHeader";
 import { ProblemAlert } from "../../components/ProblemAlert";
 import { QueryState } from "../../components/QueryState";
 import { formatDate, fromNow } from "../../components/time";
+import { LoadMore } from "../../components/LoadMore";
 
 type Job = components["schemas"]["Job"];
 type JobState = Job["state"];
@@ -195,13 +196,7 @@ export default function JobsPage() {
                   </Table.Tbody>
                 </Table>
               </Table.ScrollContainer>
-              {jobs.hasNextPage ? (
-                <Group justify="center">
-                  <Button variant="default" loading={jobs.isFetchingNextPage} onClick={() => void jobs.fetchNextPage()}>
-                    Load more
-                  </Button>
-                </Group>
-              ) : null}
+              <LoadMore pages={jobs} />
             </Stack>
           )}
         </QueryState>

@@ -22,6 +22,7 @@ import { ProblemAlert } from "../../components/ProblemAlert";
 import { QueryState } from "../../components/QueryState";
 import { formatDate, fromNow } from "../../components/time";
 import { ms, type Delivery } from "./hooks";
+import { LoadMore } from "../../components/LoadMore";
 
 type Status = Delivery["status"];
 const STATUSES = [
@@ -144,17 +145,7 @@ export function Deliveries({ id, mayWrite }: { id: string; mayWrite: boolean }) 
                 </Table.Tbody>
               </Table>
             </Table.ScrollContainer>
-            {query.hasNextPage ? (
-              <Group justify="center">
-                <Button
-                  variant="default"
-                  loading={query.isFetchingNextPage}
-                  onClick={() => void query.fetchNextPage()}
-                >
-                  Load more
-                </Button>
-              </Group>
-            ) : null}
+            <LoadMore pages={query} />
           </Stack>
         )}
       </QueryState>

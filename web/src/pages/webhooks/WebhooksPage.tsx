@@ -13,6 +13,7 @@ import { fromNow, formatDate } from "../../components/time";
 import { LINK } from "../audit/tones";
 import { useStats, WEBHOOKS_KEY, type Webhook, type WebhookCreated } from "./hooks";
 import { WebhookForm, type WebhookValues } from "./WebhookForm";
+import { LoadMore } from "../../components/LoadMore";
 
 /** Story 6.2: the organization's webhook endpoints; add one (its secret shown once). */
 export default function WebhooksPage() {
@@ -46,17 +47,7 @@ export default function WebhooksPage() {
         {(data) => (
           <Stack gap="sm">
             <WebhookTable webhooks={data.pages.flatMap((p) => p.items)} />
-            {query.hasNextPage ? (
-              <Group justify="center">
-                <Button
-                  variant="default"
-                  loading={query.isFetchingNextPage}
-                  onClick={() => void query.fetchNextPage()}
-                >
-                  Load more
-                </Button>
-              </Group>
-            ) : null}
+            <LoadMore pages={query} />
           </Stack>
         )}
       </QueryState>
