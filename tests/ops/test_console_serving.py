@@ -4,6 +4,7 @@ answers (JSON index, problem+json 404 and 405), with hashed assets cached and a 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from fastapi import FastAPI
 
 from sprintconnect.app import create_app
+from sprintconnect.authz.permissions import PERMISSIONS
 from sprintconnect.console import serving
 from sprintconnect.handlers import install_error_handlers
 from sprintconnect.ops.docs import install_docs
@@ -124,3 +126,10 @@ def test_the_committed_openapi_document_is_current() -> None:
     committed = Path(__file__).resolve().parents[2] / "web" / "openapi.json"
     current = json.dumps(create_app().openapi(), indent=1, sort_keys=True) + "\n"
     assert committed.read_text() == current, "web/openapi.json is stale: run `make web-api`"
+
+
+def test_the_console_s_permission_catalog_is_the_server_s() -> None:
+    """web/src/pages/members/access.ts lists the permissions for callers who cannot read roles."""
+    source = (Path(__file__).resolve().parents[2] / "web/src/pages/members/access.ts").read_text()
+    listed = source.split("export const PERMISSIONS = [", 1)[1].split("] as const", 1)[0]
+    assert re.findall(r'"([a-z_]+:[a-z_]+)"', listed) == list(PERMISSIONS)

@@ -11,7 +11,7 @@ export type Role = components["schemas"]["RoleOut"];
 /**
  * The permission catalog as the API defines it (authz/permissions.py), in its order. The API
  * publishes it as the built-in `admin` role's permissions; this list stands in when the caller
- * cannot read roles. A component test checks that it matches the server's.
+ * cannot read roles. tests/ops/test_console_serving.py checks that it matches the server's.
  */
 export const PERMISSIONS = [
   "api_keys:read",
