@@ -13,6 +13,7 @@ from sprintconnect.catalog.service import CatalogSearch
 from sprintconnect.catalog.service import Query as SearchQuery
 from sprintconnect.db.session import DbSession
 from sprintconnect.errors import FieldError, InvalidCursor, ValidationFailed, problem_responses
+from sprintconnect.health.schemas import HealthStatus
 from sprintconnect.identity.deps import DiscoveryRead
 from sprintconnect.kit.pagination import MAX_LIMIT
 from sprintconnect.kit.responses import AUTHENTICATED
@@ -109,7 +110,7 @@ async def search_servers(
     tags: Annotated[str | None, Query(max_length=1300)] = None,
     status: Literal["pending_discovery", "active", "discovery_failed"] | None = None,
     health: Annotated[
-        Literal["healthy", "unhealthy", "degraded", "unknown"] | None,
+        HealthStatus | None,
         Query(
             description="Only servers with this health status. Answers are cached for up "
             "to 60 seconds, so a server whose status just changed may show its old status "

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from sprintconnect.health.schemas import HealthStatus
 from sprintconnect.mcp_server.schemas import Server
 
 Kind = Literal["tool", "resource", "resource_template", "prompt"]
@@ -43,7 +44,7 @@ class MatchedCapability(BaseModel):
 class Health(BaseModel):
     """The server's health as of its last check (`unknown` before the first one)."""
 
-    status: Literal["healthy", "unhealthy", "degraded", "unknown"] = "unknown"
+    status: HealthStatus = "unknown"
     last_check_at: datetime | None = None
     response_ms: float | None = Field(default=None, description="The last check's response time.")
     last_checked_at: datetime | None = Field(

@@ -4669,7 +4669,7 @@ export interface components {
              * @default unknown
              * @enum {string}
              */
-            status: "healthy" | "unhealthy" | "degraded" | "unknown";
+            status: "unknown" | "healthy" | "unhealthy" | "degraded";
         };
         /** Page[Delivery] */
         sprintconnect__kit__pagination__Page_Delivery___1: {
@@ -6294,7 +6294,7 @@ export interface operations {
                 tags?: string | null;
                 status?: ("pending_discovery" | "active" | "discovery_failed") | null;
                 /** @description Only servers with this health status. Answers are cached for up to 60 seconds, so a server whose status just changed may show its old status (and match the old filter) until then. */
-                health?: ("healthy" | "unhealthy" | "degraded" | "unknown") | null;
+                health?: ("unknown" | "healthy" | "unhealthy" | "degraded") | null;
                 cursor?: string | null;
                 limit?: number;
             };
@@ -7910,7 +7910,7 @@ export interface operations {
                 /** @description Exactly this name (any case), e.g. to check that a name is free. */
                 name?: string | null;
                 /** @description The current health status. */
-                health?: ("healthy" | "unhealthy" | "degraded" | "unknown") | null;
+                health?: ("unknown" | "healthy" | "unhealthy" | "degraded") | null;
                 sort?: "created_at" | "-created_at" | "name" | "-name";
                 cursor?: string | null;
                 limit?: number;
