@@ -43,6 +43,8 @@ class Console:
     admin_key: str
     data_dir: Path
     members: dict[str, str] = field(default_factory=dict)
+    # Session cookies by email: a later test signs in by reusing one while it still works.
+    sessions: dict[str, list[Any]] = field(default_factory=dict)
 
     def api(self, key: str | None = None) -> httpx.Client:
         return httpx.Client(
@@ -62,12 +64,24 @@ def console_available() -> str | None:
 
 
 def sign_in(page: Page, console: Console, email: str, return_to: str = "/") -> None:
-    """Sign in through the development provider as ``email`` and land on ``return_to``."""
+    """Be signed in as ``email`` on ``return_to``: with this person's session of an earlier test
+    while the server still accepts it, otherwise through the development provider."""
+    cookies = console.sessions.get(email)
+    if cookies:
+        page.context.add_cookies(cookies)
+        if page.context.request.get(f"{console.base}/api/v1/me").ok:
+            page.goto(f"{console.base}{return_to}")
+            expect(page.get_by_test_id("user-menu")).to_be_visible()
+            return
+        page.context.clear_cookies()
     page.goto(f"{console.base}/auth/login?org={console.org_slug}&return_to={return_to}")
     page.locator('input[name="sub"]').fill(email)
     page.get_by_role("button", name="Authorize").click()
     page.wait_for_url(re.compile(re.escape(console.base) + r"/"))
     expect(page.get_by_test_id("user-menu")).to_be_visible()
+    console.sessions[email] = [
+        c for c in page.context.cookies() if c["name"].endswith("sc_session")
+    ]
 
 
 def screenshot(page: Page, name: str) -> Path:

@@ -30,7 +30,8 @@ export function StatsCard({ id }: { id: string }) {
             {stats.data.attempts_24h} {stats.data.attempts_24h === 1 ? "attempt" : "attempts"} in 24
             hours, {stats.data.attempts_7d} in 7 days; {stats.data.pending} pending.
           </Text>
-          <Text size="sm">
+          {/* A div: the badge inside is a div too, which a paragraph may not hold. */}
+          <Text size="sm" component="div">
             Last delivery:{" "}
             {stats.data.last_delivery ? (
               <>
