@@ -51,8 +51,8 @@ function ScreenRoutes() {
 
 function Waiting() {
   return (
-    <Center mih="50vh" role="status">
-      <Loader aria-label="Loading" />
+    <Center mih="50vh">
+      <Loader role="status" aria-label="Loading" />
     </Center>
   );
 }

@@ -22,8 +22,15 @@ export function ConfirmButton({
   const [opened, { open, close }] = useDisclosure(false);
   return (
     <>
-      {/* red.9: white on it (and it on white) keeps AA contrast. */}
-      <Button color="red.9" variant="light" {...props} onClick={open}>
+      {/* Light red.9 keeps AA contrast in both themes; the subtle variant would draw red 6
+          text, so it takes the error colour (red 9 in light, red 4 in dark). */}
+      <Button
+        color="red.9"
+        variant="light"
+        c={props.variant === "subtle" ? "var(--mantine-color-error)" : undefined}
+        {...props}
+        onClick={open}
+      >
         {children}
       </Button>
       <Modal opened={opened} onClose={close} title={title} centered>

@@ -23,8 +23,8 @@ export function QueryState<T>({
 }) {
   if (query.isPending) {
     return (
-      <Center py="xl" role="status" aria-live="polite">
-        <Loader size="sm" aria-label={label} />
+      <Center py="xl">
+        <Loader size="sm" role="status" aria-label={label} />
       </Center>
     );
   }

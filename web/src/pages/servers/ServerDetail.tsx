@@ -137,7 +137,7 @@ function Detail({ server, tab }: { server: Server; tab: Tab }) {
             <Suspense
               fallback={
                 <Center py="xl">
-                  <Loader size="sm" aria-label="Loading health" />
+                  <Loader size="sm" role="status" aria-label="Loading health" />
                 </Center>
               }
             >

@@ -279,7 +279,7 @@ function ServerFormBody({
             value={name}
             onChange={(e) => edit(setName, "name")(e.currentTarget.value)}
             error={errors.name}
-            rightSection={nameCheck.isFetching ? <Loader size="xs" aria-label="Checking the name" /> : null}
+            rightSection={nameCheck.isFetching ? <Loader size="xs" role="status" aria-label="Checking the name" /> : null}
             data-autofocus
           />
           <Autocomplete

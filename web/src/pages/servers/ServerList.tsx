@@ -47,7 +47,7 @@ export default function ServerList() {
       <ServerFilters filters={filters} onChange={setFilters} />
       {pages.isPending ? (
         <Center py="xl" role="status" aria-live="polite">
-          <Loader size="sm" aria-label="Loading servers" />
+          <Loader size="sm" role="status" aria-label="Loading servers" />
         </Center>
       ) : pages.isError && !pages.data ? (
         <ProblemAlert error={pages.error} />
