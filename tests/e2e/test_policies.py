@@ -94,8 +94,8 @@ def test_publish_is_checked_in_place_then_versions_diff_and_roll_back(
     expect(newest).to_contain_text("(you)")
     newest.get_by_role("button", name=f"Changes in version {before + 2}").click()
 
-    expect(page.get_by_label("From version")).to_have_value(str(before + 1))
-    expect(page.get_by_label("To version")).to_have_value(str(before + 2))
+    expect(page.get_by_label("From version", exact=True)).to_have_value(str(before + 1))
+    expect(page.get_by_label("To version", exact=True)).to_have_value(str(before + 2))
     diff = page.get_by_test_id("policy-diff")
     expect(diff.get_by_test_id("diff-added").filter(has_text='@id("e2e-second")')).to_have_count(1)
     expect(diff.get_by_test_id("diff-removed")).to_have_count(0)
