@@ -20,6 +20,10 @@ from sprintconnect.catalog.endpoints import router as catalog_router
 from sprintconnect.config import Settings
 from sprintconnect.console.serving import install_console
 from sprintconnect.discovery.endpoints import router as discovery_router
+from sprintconnect.gateway.endpoints import router as toolset_router
+from sprintconnect.gateway.lifecycle import start_gateway, stop_gateway
+from sprintconnect.gateway.mcp_endpoint import mounted as mounted_gateway
+from sprintconnect.gateway.playground import router as playground_router
 from sprintconnect.handlers import install_error_handlers
 from sprintconnect.health.endpoints import router as health_router
 from sprintconnect.idempotency import IdempotencyMiddleware
@@ -115,6 +119,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         app.state.outbound_limiter = build_outbound_limiter(
             settings.outbound_concurrency_per_org, redis_url
         )
+        gateway_parts = await start_gateway(app, rt, redis_url)
         runner = None
         if settings.inprocess_worker:
             runner = JobRunner(
@@ -133,6 +138,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             await app.state.principal_cache.settled()  # background key checks use the pool
             if runner is not None:
                 await runner.stop()
+            await stop_gateway(app, gateway_parts)
             await close_sign_in(app.state)
             await app.state.secret_store.close()
             await app.state.token_state.aclose()
@@ -178,6 +184,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(audit_ledger_router)
     app.include_router(audit_keys_router)
     app.include_router(platform_audit_router)
+    app.include_router(toolset_router)
+    app.include_router(playground_router)
+    app.mount("/mcp", mounted_gateway)
     # Innermost of ours: it sees bodies after the size limit, inside the request context.
     app.add_middleware(IdempotencyMiddleware)
     # Refuses what no route may receive (NUL, deep JSON, huge headers) before anything parses it.

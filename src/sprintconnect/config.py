@@ -70,6 +70,20 @@ class Settings(BaseSettings):
     discovery_max_item_bytes: int = Field(default=65_536, ge=1024)
     discovery_max_pages: int = Field(default=200, ge=1)
 
+    # The MCP gateway and the playground: one upstream call's deadline (a toolset or a request
+    # may ask for less, never more than the maximum); how long an unused upstream session stays
+    # open; default rate limits per capability class (``limits`` notation, per caller; an
+    # organization sets its own); measurements are written in batches this often.
+    gateway_call_timeout_seconds: float = Field(default=60.0, gt=0, le=3600)
+    gateway_max_call_timeout_seconds: float = Field(default=300.0, gt=0, le=3600)
+    gateway_upstream_idle_seconds: float = Field(default=120.0, gt=0, le=86_400)
+    gateway_limit_read: str = "600/minute"
+    gateway_limit_write: str = "120/minute"
+    gateway_limit_expensive: str = "20/minute"
+    gateway_toolset_cache_seconds: float = Field(default=2.0, ge=0, le=300)
+    measurement_flush_seconds: float = Field(default=0.5, gt=0, le=60)
+    measurement_buffer_max: int = Field(default=100_000, ge=100)
+
     # Bounds a whole connection check (token fetch, connect, initialize), not only each socket.
     mcp_connect_timeout_seconds: float = Field(default=15.0, gt=0, le=600)
     # Outbound operations (connection checks) that one organization's requests may run at once.

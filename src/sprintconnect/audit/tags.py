@@ -28,6 +28,12 @@ class AuditTag(StrEnum):
     # A policy's ``audit:full`` obligation: the whole request, secrets removed.
     REQUEST_AUDITED = "org:request:audited"
     DISCOVERY_REQUESTED = "org:discovery:requested"
+    TOOLSET_CREATED = "org:toolset:created"
+    TOOLSET_UPDATED = "org:toolset:updated"
+    TOOLSET_DELETED = "org:toolset:deleted"
+    # A tool, resource or prompt used through the gateway or the playground (written as the
+    # call is let through, before the upstream server sees it; the outcome is measured).
+    CAPABILITY_INVOKED = "org:capability:invoked"
     HEALTH_CHECK_RUN = "org:server_health:checked"
     NOTIFICATION_PREFERENCES_UPDATED = "org:notification_preferences:updated"
     ESCALATION_POLICY_UPDATED = "org:escalation_policy:updated"

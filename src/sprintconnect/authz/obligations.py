@@ -4,7 +4,9 @@ A permit's ``@obligation("a,b")`` items ride on the decisions it allows. Each it
 
 - ``redact:<field path>``: the field is left out of the answer (``null``, and named in the
   answer's ``redacted`` list). Paths are fields of the resource's view (``REDACTABLE``);
-  a decision on a whole collection redacts every item of the answer.
+  a decision on a whole collection redacts every item of the answer. A decision on a
+  ``Capability`` may also redact ``result.<key path>``: that key of what a call of the tool
+  returns (``gateway.redaction``).
 - ``throttle:<class>``: the request also counts against the named rate-limit class
   (``SPRINTCONNECT_THROTTLE_CLASSES``), once per request.
 - ``audit:full``: the request (method, path, query, body without secrets) is written to the
@@ -16,6 +18,7 @@ understood, and a decision with an obligation that is not understood is a deny.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -44,6 +47,8 @@ REDACTABLE: dict[str, frozenset[str]] = {
     ),
     "Capability": frozenset({"title", "description", "definition"}),
 }
+# What a call of a tool returns: ``result.`` and a dotted path of keys.
+RESULT_PATH = re.compile(r"result(\.[A-Za-z0-9_-]{1,64}){1,8}")
 # Collections (``Resource::"<kind>"``) whose answers show these views and redact them. A
 # redaction on any other collection is not understood: nothing there would carry it out.
 COLLECTION_VIEWS: dict[str, tuple[str, ...]] = {
@@ -124,7 +129,9 @@ def parse(
     """One obligation item as a typed value; ``NotUnderstood`` when it is not one."""
     name, colon, argument = item.partition(":")
     if name == "redact" and colon:
-        if argument in redactable(resource_type, kind):
+        if argument in redactable(resource_type, kind) or (
+            resource_type == "Capability" and RESULT_PATH.fullmatch(argument)
+        ):
             return Redact(argument)
         target = f"Resource::{kind!r}" if resource_type == "Resource" else resource_type
         raise NotUnderstood(item, f"{argument!r} is not a field that can be redacted on {target}")

@@ -13,6 +13,10 @@ PERMISSIONS: tuple[str, ...] = (
     "servers:production",
     "capabilities:read",
     "discovery:read",
+    # Using a server's tools, resources and prompts (playground and gateway), and toolsets.
+    "tools:invoke",
+    "toolsets:read",
+    "toolsets:write",
     "health:read",
     "health:write",
     "users:read",
@@ -62,6 +66,9 @@ BUILT_IN_ROLES: dict[str, frozenset[str]] = {
             "servers:production",
             "capabilities:read",
             "discovery:read",
+            "tools:invoke",
+            "toolsets:read",
+            "toolsets:write",
             "health:read",
             "health:write",
             "webhooks:read",
@@ -88,7 +95,14 @@ BUILT_IN_ROLES: dict[str, frozenset[str]] = {
         }
     ),
     "viewer": frozenset(
-        {"servers:read", "capabilities:read", "discovery:read", "health:read", "org:read"}
+        {
+            "servers:read",
+            "capabilities:read",
+            "discovery:read",
+            "health:read",
+            "org:read",
+            "toolsets:read",
+        }
     ),
 }
 BUILT_IN_ROLE_DESCRIPTIONS = {

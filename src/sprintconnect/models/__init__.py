@@ -12,6 +12,7 @@ from sprintconnect.models.audit_ledger import (
 from sprintconnect.models.base import Base
 from sprintconnect.models.catalog import ServerCapability
 from sprintconnect.models.discovery import CapabilityItem, CapabilitySnapshot, Discovery
+from sprintconnect.models.gateway import ToolCall, Toolset, ToolsetServer
 from sprintconnect.models.health import HealthCheck, HealthRollup, HealthTransition, ServerHealth
 from sprintconnect.models.idempotency import IdempotencyKey
 from sprintconnect.models.mcp_server import McpServer
@@ -74,6 +75,9 @@ __all__ = [
     "ServiceAccount",
     "StoredSecret",
     "TokenSigningKey",
+    "ToolCall",
+    "Toolset",
+    "ToolsetServer",
     "User",
     "UserIdentity",
     "WebhookAttempt",

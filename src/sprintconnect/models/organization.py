@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, String, Text
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Integer, String, Text, text
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sprintconnect.models.base import Base, CreatedAtMixin, IdMixin
@@ -39,4 +39,9 @@ class Organization(IdMixin, CreatedAtMixin, Base):
     # JSON keys or dotted paths whose values audit entries keep only as a keyed digest.
     audit_sensitive_fields: Mapped[list[str]] = mapped_column(
         ARRAY(Text), nullable=False, default=list, server_default="{}"
+    )
+    # Gateway rate limits per capability class (``read``, ``write``, ``expensive``) in
+    # ``limits`` notation; a class not named here has the platform's default.
+    gateway_limits: Mapped[dict[str, str]] = mapped_column(
+        JSONB, nullable=False, default=dict, server_default=text("'{}'::jsonb")
     )

@@ -9,7 +9,33 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from sprintconnect.egress import parse_allowlist
+from sprintconnect.gateway.limits import valid_limit
 from sprintconnect.kit.sensitive import MAX_FIELDS, normalize_fields
+
+
+def _limit(value: str | None) -> str | None:
+    if value is not None and not valid_limit(value):
+        raise ValueError("not a rate limit; write it like '100/minute' or '10 per second'")
+    return value
+
+
+class GatewayLimits(BaseModel):
+    read: str
+    write: str
+    expensive: str
+
+
+class GatewayLimitsUpdate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"write": "60/minute", "expensive": "5/minute"}]},
+    )
+
+    read: str | None = Field(default=None, max_length=64)
+    write: str | None = Field(default=None, max_length=64)
+    expensive: str | None = Field(default=None, max_length=64)
+
+    _check = field_validator("read", "write", "expensive")(_limit)
 
 
 class OrganizationOut(BaseModel):
@@ -36,6 +62,10 @@ class OrganizationOut(BaseModel):
         description="JSON keys (at any depth) or dotted paths from the root of an audit "
         "entry's details whose values the audit log keeps only as `[redacted:<8 hex>]`, a "
         "keyed digest: equal values still match in a search, the value is never stored."
+    )
+    gateway_limits: GatewayLimits = Field(
+        description="Rate limits of gateway and playground calls per capability class and "
+        "caller, in effect (the organization's own or the platform's defaults)."
     )
     created_at: datetime
 
@@ -70,6 +100,12 @@ class OrganizationUpdate(BaseModel):
         max_length=MAX_FIELDS,
         description="Replaces the list. Applies to entries written from then on; entries "
         "already written keep what they hold (the log is append-only).",
+    )
+
+    gateway_limits: GatewayLimitsUpdate | None = Field(
+        default=None,
+        description="Per capability class; a class left out keeps its limit, an empty string "
+        "removes the limit, null returns to the platform's default.",
     )
 
     @field_validator("audit_sensitive_fields")
