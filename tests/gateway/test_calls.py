@@ -1,0 +1,365 @@
+"""Every call through the gateway or the playground: policy per tool, class limits, schema
+checks before anything is sent, audit, measurements, classified upstream failures."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy import select
+
+from sprintconnect.db.tenancy import bind_tenant
+from sprintconnect.models import AuditEvent
+from sprintconnect.runtime import Runtime
+from tests.conftest import TenantFactory, assert_problem
+from tests.discovery.conftest import Waiter
+from tests.gateway.client import gateway_session
+from tests.gateway.conftest import Registered, register_and_discover
+from tests.gateway.upstream import Upstream, running
+
+
+async def toolset(
+    client: httpx.AsyncClient, registered: Registered, name: str = "agents", **extra: Any
+) -> str:
+    body = {"name": name, "servers": [{"server_id": registered.server_id}], **extra}
+    response = await client.post("/api/v1/toolsets", json=body, headers=registered.tenant.headers)
+    assert response.status_code == 201, response.text
+    return f"http://testserver{response.json()['endpoint']}"
+
+
+async def publish(client: httpx.AsyncClient, registered: Registered, text: str) -> None:
+    response = await client.post(
+        "/api/v1/policies",
+        json={"text": text, "comment": "gateway test"},
+        headers=registered.tenant.headers,
+    )
+    assert response.status_code == 201, response.text
+
+
+def invoke_path(registered: Registered, tool: str) -> str:
+    return f"/api/v1/servers/{registered.server_id}/tools/{tool}/invoke"
+
+
+def problem_of(result: Any) -> dict[str, Any]:
+    assert result.is_error, result
+    problem: dict[str, Any] = (result.meta or {})["sprintconnect/problem"]
+    assert result.content[0].text.startswith(problem["title"])
+    return problem
+
+
+async def flushed(app: FastAPI) -> None:
+    await app.state.gateway.writer.flush()
+
+
+async def test_playground_call_is_audited_and_measured(
+    wclient: httpx.AsyncClient,
+    worker_app: FastAPI,
+    registered: Registered,
+    worker_runtime: Runtime,
+) -> None:
+    headers = registered.tenant.headers
+    answer = await wclient.post(
+        invoke_path(registered, "echo"), json={"arguments": {"text": "hi"}}, headers=headers
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["status"] == "ok" and body["is_error"] is False
+    assert body["result"]["content"][0]["text"] == "hi"
+    assert body["capability_class"] == "write"  # echo says nothing of being read-only
+    assert body["request_bytes"] > 0 and body["response_bytes"] > 0
+    await flushed(worker_app)
+    calls = (await wclient.get("/api/v1/tool-calls", headers=headers)).json()["items"]
+    assert [(c["name"], c["status"], c["source"]) for c in calls] == [("echo", "ok", "playground")]
+    assert calls[0]["est_tokens"] >= 1 and calls[0]["latency_ms"] > 0
+    async with worker_runtime.db.sessionmaker() as session, session.begin():
+        await bind_tenant(session, registered.tenant.org_id)
+        rows = (
+            (
+                await session.execute(
+                    select(AuditEvent).where(
+                        AuditEvent.org_id == registered.tenant.org_id,
+                        AuditEvent.tag == "org:capability:invoked",
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert [r.details["name"] for r in rows] == ["echo"]
+    assert rows[0].details["decision_id"] == body["decision_id"]
+    assert rows[0].details["argument_names"] == ["text"]
+
+
+async def test_bad_arguments_are_refused_before_anything_is_sent(
+    wclient: httpx.AsyncClient, registered: Registered, upstream: Upstream
+) -> None:
+    before = list(upstream.observed.calls)
+    answer = await wclient.post(
+        invoke_path(registered, "add"),
+        json={"arguments": {"a": "one"}},
+        headers=registered.tenant.headers,
+    )
+    problem = assert_problem(answer, 422, "tool-arguments-invalid")
+    locs = [e["loc"] for e in problem["errors"]]
+    assert ["body", "arguments", "a"] in locs
+    assert any(e["type"] == "schema.required" for e in problem["errors"])
+    assert upstream.observed.calls == before
+
+
+async def test_unknown_tool_and_other_tenants_server_are_404(
+    wclient: httpx.AsyncClient, registered: Registered, make_tenant: TenantFactory
+) -> None:
+    missing = await wclient.post(
+        invoke_path(registered, "nope"), json={}, headers=registered.tenant.headers
+    )
+    assert_problem(missing, 404, "capability-not-found")
+    stranger = await make_tenant()
+    other = await wclient.post(invoke_path(registered, "echo"), json={}, headers=stranger.headers)
+    assert_problem(other, 404, "server-not-found")
+    bad_id = await wclient.post(
+        "/api/v1/servers/not-a-uuid/tools/echo/invoke", json={}, headers=stranger.headers
+    )
+    assert bad_id.status_code == 422
+
+
+async def test_mcp_client_is_denied_a_forbidden_tool_with_a_problem(
+    wclient: httpx.AsyncClient, worker_app: FastAPI, registered: Registered
+) -> None:
+    url = await toolset(wclient, registered)
+    await publish(
+        wclient,
+        registered,
+        """@id("no-echo")
+forbid (principal, action == Action::"tools:invoke", resource is Capability)
+when { resource.name == "echo" };""",
+    )
+    async with gateway_session(url, registered.tenant.headers, app=worker_app) as session:
+        denied = await session.call_tool("echo", {"text": "x"})
+        problem = problem_of(denied)
+        assert problem["type"].endswith("/policy-denied")
+        assert problem["reasons"] == ["no-echo"]
+        assert problem["decision_id"]
+        allowed = await session.call_tool("add", {"a": 1, "b": 2})
+        assert not allowed.is_error
+    await flushed(worker_app)
+    calls = (
+        await wclient.get("/api/v1/tool-calls?source=gateway", headers=registered.tenant.headers)
+    ).json()["items"]
+    assert [(c["name"], c["status"]) for c in calls] == [("add", "ok"), ("echo", "denied")]
+
+
+async def test_class_limits_throttle_per_caller(
+    wclient: httpx.AsyncClient, worker_app: FastAPI, registered: Registered
+) -> None:
+    headers = registered.tenant.headers
+    changed = await wclient.patch(
+        "/api/v1/organization",
+        json={"gateway_limits": {"write": "2/minute", "read": ""}},
+        headers=headers,
+    )
+    assert changed.status_code == 200, changed.text
+    limits = changed.json()["gateway_limits"]
+    assert limits["write"] == "2/minute" and limits["read"] == ""
+    assert limits["expensive"] == "20/minute"  # the platform's default
+    url = await toolset(
+        wclient,
+        registered,
+        servers=[{"server_id": registered.server_id, "classes": {"add": "write"}}],
+    )
+    async with gateway_session(url, headers, app=worker_app) as session:
+        for _ in range(2):
+            assert not (await session.call_tool("echo", {"text": "x"})).is_error
+        throttled = problem_of(await session.call_tool("add", {"a": 1, "b": 1}))
+        assert throttled["type"].endswith("/capability-rate-limited")
+        assert throttled["capability_class"] == "write" and throttled["retry_after"] >= 1
+        # Reads are another class, and unlimited here.
+        for _ in range(5):
+            assert not (await session.call_tool("account", {"user": "ann"})).is_error
+    bad = await wclient.patch(
+        "/api/v1/organization", json={"gateway_limits": {"write": "lots"}}, headers=headers
+    )
+    assert_problem(bad, 422, "validation-failed")
+
+
+async def test_policy_redacts_result_fields(
+    wclient: httpx.AsyncClient, worker_app: FastAPI, registered: Registered
+) -> None:
+    await publish(
+        wclient,
+        registered,
+        """@id("hide-tokens") @obligation("redact:result.api_token")
+permit (principal, action == Action::"tools:invoke", resource is Capability)
+when { resource.name == "account" };""",
+    )
+    answer = await wclient.post(
+        invoke_path(registered, "account"),
+        json={"arguments": {"user": "ann"}},
+        headers=registered.tenant.headers,
+    )
+    body = answer.json()
+    assert answer.status_code == 200, body
+    assert body["redacted"] == ["result.api_token"]
+    assert body["result"]["structuredContent"] == {"user": "ann", "plan": "pro"}
+    assert "tok-ann" not in json.dumps(body)
+    url = await toolset(wclient, registered)
+    async with gateway_session(url, registered.tenant.headers, app=worker_app) as session:
+        result = await session.call_tool("account", {"user": "bob"})
+        assert result.structured_content == {"user": "bob", "plan": "pro"}
+        assert "tok-bob" not in result.model_dump_json()
+
+
+async def test_an_obligation_on_an_unknown_result_path_form_denies(
+    wclient: httpx.AsyncClient, registered: Registered
+) -> None:
+    response = await wclient.post(
+        "/api/v1/policies",
+        json={
+            "text": """@id("odd") @obligation("redact:result")
+permit (principal, action == Action::"tools:invoke", resource is Capability);""",
+            "comment": "x",
+        },
+        headers=registered.tenant.headers,
+    )
+    if response.status_code == 201:  # accepted as text: the decision must then deny
+        answer = await wclient.post(
+            invoke_path(registered, "echo"),
+            json={"arguments": {"text": "x"}},
+            headers=registered.tenant.headers,
+        )
+        assert_problem(answer, 403, "obligation-not-understood")
+    else:
+        assert response.status_code == 422
+
+
+async def test_playground_streams_progress_then_the_result(
+    wclient: httpx.AsyncClient, registered: Registered
+) -> None:
+    headers = {**registered.tenant.headers, "Accept": "text/event-stream"}
+    answer = await wclient.post(
+        invoke_path(registered, "count"), json={"arguments": {"steps": 3}}, headers=headers
+    )
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/event-stream")
+    events = [
+        (block.split("\n")[0].removeprefix("event: "), json.loads(block.split("data: ", 1)[1]))
+        for block in answer.text.strip().split("\n\n")
+    ]
+    names = [name for name, _ in events]
+    assert names == ["progress", "progress", "progress", "result"], events
+    assert events[0][1] == {"progress": 1, "total": 3, "message": "step 1"}
+    assert events[-1][1]["result"]["content"][0]["text"] == "counted 3"
+
+
+async def test_resources_and_prompts_through_both_doors(
+    wclient: httpx.AsyncClient, worker_app: FastAPI, registered: Registered
+) -> None:
+    headers = registered.tenant.headers
+    read = await wclient.post(
+        f"/api/v1/servers/{registered.server_id}/resources/read",
+        json={"uri": "docs://readme"},
+        headers=headers,
+    )
+    assert read.status_code == 200, read.text
+    assert read.json()["result"]["contents"][0]["text"].startswith("# Readme")
+    prompt = await wclient.post(
+        f"/api/v1/servers/{registered.server_id}/prompts/greeting/get",
+        json={"arguments": {"name": "Ada"}},
+        headers=headers,
+    )
+    assert prompt.status_code == 200, prompt.text
+    assert "Ada" in json.dumps(prompt.json()["result"]["messages"])
+    url = await toolset(wclient, registered)
+    async with gateway_session(url, headers, app=worker_app) as session:
+        assert [r.uri for r in (await session.list_resources()).resources] == ["docs://readme"]
+        assert (await session.read_resource("docs://readme")).contents[0].text.startswith("#")  # type: ignore[union-attr]
+        assert [p.name for p in (await session.list_prompts()).prompts] == ["greeting"]
+        got = await session.get_prompt("greeting", {"name": "Bo"})
+        assert "Bo" in got.model_dump_json()
+
+
+async def test_a_tool_gone_upstream_is_a_clear_error_and_queues_discovery(
+    wclient: httpx.AsyncClient,
+    worker_app: FastAPI,
+    make_tenant: TenantFactory,
+    settled: Waiter,
+) -> None:
+    with running() as own:
+        tenant = await make_tenant()
+        registered = await register_and_discover(wclient, tenant, own.url, settled)
+        own.server.remove_tool("echo")
+        answer = await wclient.post(
+            invoke_path(registered, "echo"),
+            json={"arguments": {"text": "x"}},
+            headers=tenant.headers,
+        )
+        problem = assert_problem(answer, 409, "capability-changed-upstream")
+        assert problem["reason"] == "capability_missing"
+        assert problem["discovery_queued"] is True
+        discoveries = (
+            await wclient.get(
+                f"/api/v1/servers/{registered.server_id}/discoveries", headers=tenant.headers
+            )
+        ).json()["items"]
+        assert len(discoveries) == 2  # registration's, and the one this call queued
+        await settled(discoveries[0]["id"], tenant.headers)
+        names = [
+            c["name"]
+            for c in (
+                await wclient.get(
+                    f"/api/v1/servers/{registered.server_id}/capabilities", headers=tenant.headers
+                )
+            ).json()["items"]
+        ]
+        assert "echo" not in names
+
+
+async def test_a_hanging_upstream_honors_the_deadline_and_is_cancelled(
+    wclient: httpx.AsyncClient, worker_app: FastAPI, registered: Registered, upstream: Upstream
+) -> None:
+    url = await toolset(wclient, registered, timeout_seconds=0.5)
+    async with gateway_session(url, registered.tenant.headers, app=worker_app) as session:
+        problem = problem_of(await session.call_tool("hang", {"label": "gw-hang"}))
+    assert problem["type"].endswith("/upstream-timeout")
+    for _ in range(100):
+        if "gw-hang" in upstream.observed.cancelled:
+            break
+        await asyncio.sleep(0.05)
+    assert "gw-hang" in upstream.observed.cancelled
+    answer = await wclient.post(
+        invoke_path(registered, "hang"),
+        json={"arguments": {"label": "pg-hang"}, "timeout_seconds": 0.3},
+        headers=registered.tenant.headers,
+    )
+    assert_problem(answer, 504, "upstream-timeout")
+
+
+async def test_the_mcp_endpoint_checks_who_calls_and_where(
+    wclient: httpx.AsyncClient, registered: Registered, make_tenant: TenantFactory
+) -> None:
+    url = await toolset(wclient, registered)
+    path = url.removeprefix("http://testserver")
+    init = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "tools/list",
+        "params": {},
+    }
+    mcp_headers = {"Accept": "application/json, text/event-stream"}
+    anonymous = await wclient.post(path, json=init, headers=mcp_headers)
+    assert_problem(anonymous, 401, "authentication-required")
+    stranger = await make_tenant()
+    elsewhere = await wclient.post(path, json=init, headers={**mcp_headers, **stranger.headers})
+    assert_problem(elsewhere, 404, "toolset-not-found")
+    unknown = await wclient.post(
+        f"/mcp/{registered.tenant.slug}/nope",
+        json=init,
+        headers={**mcp_headers, **registered.tenant.headers},
+    )
+    assert_problem(unknown, 404, "toolset-not-found")
+    bad = await wclient.post(
+        "/mcp/Bad_Slug!/x", json=init, headers={**mcp_headers, **registered.tenant.headers}
+    )
+    assert_problem(bad, 404, "toolset-not-found")
