@@ -14,18 +14,18 @@ from mcp.client.streamable_http import streamable_http_client
 
 @asynccontextmanager
 async def gateway_session(
-    url: str, headers: dict[str, str], *, app: Any = None, timeout: float = 30.0
+    url: str, headers: dict[str, str], *, app: Any = None, seconds: float = 30.0
 ) -> AsyncIterator[ClientSession]:
     transport = httpx2.ASGITransport(app=app) if app is not None else None
     client = httpx2.AsyncClient(
         headers=headers,
-        timeout=httpx2.Timeout(timeout),
+        timeout=httpx2.Timeout(seconds),
         **({"transport": transport} if transport is not None else {}),
     )
     async with (
         client,
         streamable_http_client(url, http_client=client) as (read, write, *_),
-        ClientSession(read, write, read_timeout_seconds=timeout) as session,
+        ClientSession(read, write, read_timeout_seconds=seconds) as session,
     ):
         await session.initialize()
         yield session

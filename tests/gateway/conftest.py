@@ -3,7 +3,7 @@ and discovered in a fresh organization, and an MCP client of the gateway."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,7 +35,7 @@ class Registered:
 
 
 async def register_and_discover(
-    client: httpx.AsyncClient, tenant: Tenant, url: str, settled: Waiter, **extra: Any
+    client: httpx.AsyncClient, tenant: Tenant, url: str, wait: Waiter, **extra: Any
 ) -> Registered:
     body = {
         "name": extra.pop("name", "upstream"),
@@ -47,7 +47,7 @@ async def register_and_discover(
     response = await client.post("/api/v1/servers", json=body, headers=tenant.headers)
     assert response.status_code == 201, response.text
     registered = response.json()
-    finished = await settled(str(registered["discovery_id"]), tenant.headers)
+    finished = await wait(str(registered["discovery_id"]), tenant.headers)
     assert finished["status"] == "succeeded", finished
     return Registered(tenant, registered["server"]["id"], body["name"])
 
@@ -58,6 +58,6 @@ async def registered(
     make_tenant: TenantFactory,
     upstream: Upstream,
     settled: Waiter,  # noqa: F811
-) -> AsyncIterator[Registered]:
+) -> Registered:
     tenant = await make_tenant()
-    yield await register_and_discover(wclient, tenant, upstream.url, settled)
+    return await register_and_discover(wclient, tenant, upstream.url, settled)

@@ -66,14 +66,17 @@ async def test_playground_call_is_audited_and_measured(
     )
     assert answer.status_code == 200, answer.text
     body = answer.json()
-    assert body["status"] == "ok" and body["is_error"] is False
+    assert body["status"] == "ok"
+    assert body["is_error"] is False
     assert body["result"]["content"][0]["text"] == "hi"
     assert body["capability_class"] == "write"  # echo says nothing of being read-only
-    assert body["request_bytes"] > 0 and body["response_bytes"] > 0
+    assert body["request_bytes"] > 0
+    assert body["response_bytes"] > 0
     await flushed(worker_app)
     calls = (await wclient.get("/api/v1/tool-calls", headers=headers)).json()["items"]
     assert [(c["name"], c["status"], c["source"]) for c in calls] == [("echo", "ok", "playground")]
-    assert calls[0]["est_tokens"] >= 1 and calls[0]["latency_ms"] > 0
+    assert calls[0]["est_tokens"] >= 1
+    assert calls[0]["latency_ms"] > 0
     async with worker_runtime.db.sessionmaker() as session, session.begin():
         await bind_tenant(session, registered.tenant.org_id)
         rows = (
@@ -162,7 +165,8 @@ async def test_class_limits_throttle_per_caller(
     )
     assert changed.status_code == 200, changed.text
     limits = changed.json()["gateway_limits"]
-    assert limits["write"] == "2/minute" and limits["read"] == ""
+    assert limits["write"] == "2/minute"
+    assert limits["read"] == ""
     assert limits["expensive"] == "20/minute"  # the platform's default
     url = await toolset(
         wclient,
@@ -174,7 +178,8 @@ async def test_class_limits_throttle_per_caller(
             assert not (await session.call_tool("echo", {"text": "x"})).is_error
         throttled = problem_of(await session.call_tool("add", {"a": 1, "b": 1}))
         assert throttled["type"].endswith("/capability-rate-limited")
-        assert throttled["capability_class"] == "write" and throttled["retry_after"] >= 1
+        assert throttled["capability_class"] == "write"
+        assert throttled["retry_after"] >= 1
         # Reads are another class, and unlimited here.
         for _ in range(5):
             assert not (await session.call_tool("account", {"user": "ann"})).is_error
@@ -303,7 +308,7 @@ async def test_a_tool_gone_upstream_is_a_clear_error_and_queues_discovery(
                 f"/api/v1/servers/{registered.server_id}/discoveries", headers=tenant.headers
             )
         ).json()["items"]
-        assert len(discoveries) == 2  # registration's, and the one this call queued
+        assert len(discoveries) == 2  # registration's, then the one this call queued
         await settled(discoveries[0]["id"], tenant.headers)
         names = [
             c["name"]
