@@ -368,3 +368,18 @@ async def test_the_mcp_endpoint_checks_who_calls_and_where(
         "/mcp/Bad_Slug!/x", json=init, headers={**mcp_headers, **registered.tenant.headers}
     )
     assert_problem(bad, 404, "toolset-not-found")
+
+
+async def test_progress_reaches_the_mcp_client(
+    wclient: httpx.AsyncClient, worker_app: FastAPI, registered: Registered
+) -> None:
+    url = await toolset(wclient, registered)
+    seen: list[tuple[float, float | None, str | None]] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        seen.append((progress, total, message))
+
+    async with gateway_session(url, registered.tenant.headers, app=worker_app) as session:
+        result = await session.call_tool("count", {"steps": 3}, progress_callback=on_progress)
+    assert not result.is_error
+    assert seen == [(1, 3, "step 1"), (2, 3, "step 2"), (3, 3, "step 3")]
