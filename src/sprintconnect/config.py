@@ -83,6 +83,8 @@ class Settings(BaseSettings):
     gateway_toolset_cache_seconds: float = Field(default=2.0, ge=0, le=300)
     measurement_flush_seconds: float = Field(default=0.5, gt=0, le=60)
     measurement_buffer_max: int = Field(default=100_000, ge=100)
+    # Raw measurements (``tool_calls``) are pruned after this many days by a periodic job.
+    measurement_retention_days: int = Field(default=30, ge=1, le=3650)
 
     # Bounds a whole connection check (token fetch, connect, initialize), not only each socket.
     mcp_connect_timeout_seconds: float = Field(default=15.0, gt=0, le=600)

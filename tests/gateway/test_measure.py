@@ -13,7 +13,7 @@ from sprintconnect.db.tenancy import bind_tenant
 from sprintconnect.gateway.measure import Measurement, MeasurementWriter
 from sprintconnect.models import ToolCall
 from sprintconnect.runtime import Runtime
-from tests.conftest import Tenant
+from tests.conftest import Tenant, TenantFactory
 
 
 def row(org_id: uuid.UUID, name: str = "echo") -> Measurement:
@@ -71,3 +71,32 @@ async def test_the_buffer_is_bounded(runtime: Runtime, tenant: Tenant) -> None:
     assert writer.pending() == 100
     assert await writer.flush() == 100
     assert writer.pending() == 0
+
+
+async def test_retention_prunes_old_measurements_of_every_tenant(
+    runtime: Runtime, tenant: Tenant, make_tenant: TenantFactory
+) -> None:
+    from datetime import timedelta
+
+    from sprintconnect.gateway.tasks import prune_measurements
+
+    other = await make_tenant()
+    writer = MeasurementWriter(runtime.db.sessionmaker, flush_seconds=60, max_rows=100)
+    now = datetime.now(UTC)
+    days = runtime.settings.measurement_retention_days
+    for org_id in (tenant.org_id, other.org_id):
+        old = row(org_id, "old")
+        writer.add(Measurement(**{**old.__dict__, "at": now - timedelta(days=days + 1)}))
+        writer.add(row(org_id, "recent"))
+    await writer.flush()
+    assert await prune_measurements(runtime.db.sessionmaker, runtime.settings, now, batch=1) >= 2
+    for org_id in (tenant.org_id, other.org_id):
+        assert await count(runtime, org_id) >= 1
+        async with runtime.db.sessionmaker() as session, session.begin():
+            await bind_tenant(session, org_id)
+            names = (
+                (await session.execute(select(ToolCall.name).where(ToolCall.org_id == org_id)))
+                .scalars()
+                .all()
+            )
+        assert "old" not in names

@@ -112,6 +112,14 @@ class CallRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    async def prune(self, before: datetime, limit: int) -> int:
+        """Delete up to ``limit`` measurements older than ``before``, of every tenant (a
+        SECURITY DEFINER function); how many went."""
+        gone = await self.session.execute(
+            text("SELECT sc_tool_calls_prune(:before, :limit)"), {"before": before, "limit": limit}
+        )
+        return int(gone.scalar_one())
+
     async def insert_many(self, rows: list[dict[str, Any]]) -> None:
         if rows:
             await self.session.execute(insert(ToolCall), rows)

@@ -8,6 +8,7 @@ from procrastinate import PsycopgConnector
 from sprintconnect.audit.ledger.tasks import build_blueprint as audit_ledger_tasks
 from sprintconnect.db.engine import Database
 from sprintconnect.discovery.tasks import build_blueprint as discovery_tasks
+from sprintconnect.gateway.tasks import build_blueprint as gateway_tasks
 from sprintconnect.health.tasks import build_blueprint as health_tasks
 from sprintconnect.identity.tokens.tasks import build_blueprint as token_tasks
 from sprintconnect.notification.tasks import build_blueprint as notification_tasks
@@ -31,4 +32,5 @@ def build_job_app(db: Database, *, pool_size: int = 4) -> procrastinate.App:
     app.add_tasks_from(webhook_tasks(), namespace=NAMESPACE)
     app.add_tasks_from(audit_ledger_tasks(), namespace=NAMESPACE)
     app.add_tasks_from(token_tasks(), namespace=NAMESPACE)
+    app.add_tasks_from(gateway_tasks(), namespace=NAMESPACE)
     return app

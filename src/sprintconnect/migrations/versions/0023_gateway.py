@@ -5,7 +5,8 @@
 renames and capability classes). ``tool_calls`` holds one measurement per gateway or playground
 call, written in batches; it keeps no foreign key to toolsets or servers, so a measurement
 outlives what it names. ``organizations.gateway_limits`` holds the organization's rate limits
-per capability class.
+per capability class. ``sc_tool_calls_prune`` deletes measurements past their retention, of
+every tenant, in bounded batches (the periodic ``gateway.prune`` job).
 
 Revision ID: 0023
 Revises: 0022
@@ -19,7 +20,13 @@ from alembic import op
 from sqlalchemy.dialects import postgresql as pg
 
 from sprintconnect.db.rls import drop_tenant_isolation, tenant_isolation
-from sprintconnect.migrations.helpers import app_role, execute_all, org_fk, server_fk
+from sprintconnect.migrations.helpers import (
+    app_role,
+    execute_all,
+    execute_only_by,
+    org_fk,
+    server_fk,
+)
 
 revision = "0023"
 down_revision = "0022"
@@ -27,6 +34,7 @@ branch_labels = None
 depends_on = None
 
 TABLES = ("toolsets", "toolset_servers", "tool_calls")
+PRUNE_SIGNATURE = "sc_tool_calls_prune(timestamptz, integer)"
 EMPTY_OBJECT = sa.text("'{}'::jsonb")
 
 
@@ -112,12 +120,35 @@ def upgrade() -> None:
         # Measurements are appended and read; retention deletes them.
         f"GRANT SELECT, INSERT, DELETE ON tool_calls TO {role}",
         f"GRANT USAGE ON SEQUENCE tool_calls_id_seq TO {role}",
+        # Retention reads and deletes across tenants, through the function below only.
+        "CREATE POLICY definer_retention ON tool_calls FOR ALL TO CURRENT_USER "
+        "USING (true) WITH CHECK (true)",
+        """
+        CREATE FUNCTION sc_tool_calls_prune(p_before timestamptz, p_limit integer)
+        RETURNS bigint
+        LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public
+        AS $$
+        DECLARE gone_count bigint;
+        BEGIN
+          WITH gone AS (
+            DELETE FROM tool_calls WHERE id IN (
+              SELECT c.id FROM tool_calls c WHERE c.at < p_before LIMIT p_limit)
+            RETURNING 1)
+          SELECT count(*) INTO gone_count FROM gone;
+          RETURN gone_count;
+        END
+        $$
+        """,
+        *execute_only_by(role, [PRUNE_SIGNATURE]),
     ]
     execute_all(statements)
 
 
 def downgrade() -> None:
-    statements: list[str] = []
+    statements: list[str] = [
+        f"DROP FUNCTION IF EXISTS {PRUNE_SIGNATURE}",
+        "DROP POLICY IF EXISTS definer_retention ON tool_calls",
+    ]
     for table in TABLES:
         statements += drop_tenant_isolation(table)
     execute_all(statements)
