@@ -14,6 +14,7 @@ import asyncio
 import json
 import re
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,9 +23,11 @@ from uuid import UUID
 
 import jsonschema
 import structlog
+from jsonschema_specifications import REGISTRY as SPECIFICATIONS
 from mcp.shared.dispatcher import ProgressFnT
 from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS, METHOD_NOT_FOUND
+from referencing.exceptions import Unresolvable
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from sprintconnect import audit
@@ -131,6 +134,25 @@ def capability_resource(target: Target) -> Resource:
     )
 
 
+_VALIDATORS: OrderedDict[UUID, Any] = OrderedDict()
+_VALIDATORS_MAX = 2048
+
+
+def _validator(item: CapabilityItem, schema: dict[str, Any]) -> Any:
+    """A compiled validator per snapshot item (items never change, so each is built once)."""
+    found = _VALIDATORS.get(item.id)
+    if found is None:
+        validator_class = jsonschema.validators.validator_for(
+            schema, default=jsonschema.validators.Draft202012Validator
+        )
+        # The specifications' own registry: a ``$ref`` to anywhere else is unresolvable (the
+        # default registry would fetch it from the network, from this server).
+        found = _VALIDATORS[item.id] = validator_class(schema, registry=SPECIFICATIONS)
+        if len(_VALIDATORS) > _VALIDATORS_MAX:
+            _VALIDATORS.popitem(last=False)
+    return found
+
+
 def validate_arguments(item: CapabilityItem | None, arguments: Mapping[str, Any]) -> None:
     """422 naming each bad field, from the input schema of the latest snapshot."""
     if item is None:
@@ -139,14 +161,13 @@ def validate_arguments(item: CapabilityItem | None, arguments: Mapping[str, Any]
     if not isinstance(schema, dict):
         return
     try:
-        validator_class = jsonschema.validators.validator_for(
-            schema, default=jsonschema.validators.Draft202012Validator
-        )
         errors = sorted(
-            validator_class(schema).iter_errors(dict(arguments)), key=lambda e: list(e.path)
+            _validator(item, schema).iter_errors(dict(arguments)), key=lambda e: list(e.path)
         )
     except (jsonschema.exceptions.SchemaError, TypeError, ValueError, RecursionError):
         return  # a schema we cannot use is the server's to judge (discovery flags it)
+    except Unresolvable:  # a $ref that is not inside the schema: never fetched
+        return
     if errors:
         raise ToolArgumentsInvalid(
             item.name,

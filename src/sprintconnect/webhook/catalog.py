@@ -47,6 +47,9 @@ AUDIT_TYPES: dict[str, str] = {
     "org:service_account:updated": "service_account.updated",
     "org:service_account:secret_rotated": "service_account.secret_rotated",
     "org:service_account:deleted": "service_account.deleted",
+    "org:toolset:created": "toolset.created",
+    "org:toolset:updated": "toolset.updated",
+    "org:toolset:deleted": "toolset.deleted",
 }
 
 TEST_TYPE = "webhook.test"  # sent by ``POST /webhooks/{id}/test`` only, never subscribed to
