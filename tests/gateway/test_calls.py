@@ -383,3 +383,21 @@ async def test_progress_reaches_the_mcp_client(
         result = await session.call_tool("count", {"steps": 3}, progress_callback=on_progress)
     assert not result.is_error
     assert seen == [(1, 3, "step 1"), (2, 3, "step 2"), (3, 3, "step 3")]
+
+
+async def test_calls_share_one_upstream_session(
+    wclient: httpx.AsyncClient, worker_app: FastAPI, registered: Registered
+) -> None:
+    pool = worker_app.state.gateway.pool
+    url = await toolset(wclient, registered)
+    async with gateway_session(url, registered.tenant.headers, app=worker_app) as session:
+        await session.call_tool("echo", {"text": "warm"})
+        opened = pool.opened
+        results = await asyncio.gather(
+            *(session.call_tool("echo", {"text": str(n)}) for n in range(8))
+        )
+    assert [r.content[0].text for r in results] == [str(n) for n in range(8)]  # type: ignore[union-attr]
+    assert pool.opened == opened
+    metrics = (await wclient.get("/metrics")).text
+    assert 'sprintconnect_gateway_calls_total{source="gateway",status="ok"}' in metrics
+    assert "sprintconnect_gateway_upstream_sessions_opened_total" in metrics

@@ -27,6 +27,7 @@ from jsonschema_specifications import REGISTRY as SPECIFICATIONS
 from mcp.shared.dispatcher import ProgressFnT
 from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS, METHOD_NOT_FOUND
+from prometheus_client import Counter, Histogram
 from referencing.exceptions import Unresolvable
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -56,6 +57,18 @@ from sprintconnect.models import CapabilityItem, McpServer
 from sprintconnect.secret import SecretNotFound, SecretStore
 
 log = structlog.get_logger(__name__)
+
+CALLS = Counter(
+    "sprintconnect_gateway_calls_total",
+    "Calls of tools, resources and prompts through the gateway or the playground",
+    ["source", "status"],
+)
+CALL_SECONDS = Histogram(
+    "sprintconnect_gateway_call_seconds",
+    "Time from receiving a call to answering it, upstream included",
+    ["source"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+)
 
 Kind = Literal["tool", "resource", "prompt"]
 Source = Literal["gateway", "playground"]
@@ -368,7 +381,10 @@ def measure(
     response_bytes: int,
     decision_id: str | None,
 ) -> float:
-    latency_ms = round((time.perf_counter() - started) * 1000, 3)
+    seconds = time.perf_counter() - started
+    latency_ms = round(seconds * 1000, 3)
+    CALLS.labels(source=source, status=status).inc()
+    CALL_SECONDS.labels(source=source).observe(seconds)
     actor: Actor = principal.actor
     gw.writer.add(
         Measurement(

@@ -52,6 +52,7 @@ async def start_gateway(
     app.state.gateway_endpoint = endpoint
     stack = contextlib.AsyncExitStack()
     await writer.start()
+    pool.start()
     stack.push_async_callback(writer.stop)
     stack.push_async_callback(pool.close)
     await stack.enter_async_context(endpoint.running())

@@ -20,12 +20,18 @@ import structlog
 from mcp.client.session import ClientSession
 from mcp.shared.exceptions import MCPError
 from mcp_types import CONNECTION_CLOSED
+from prometheus_client import Counter
 
 from sprintconnect.egress import EgressPolicy
 from sprintconnect.mcp_server.connector import Network, TokenCache, open_session
 from sprintconnect.models import McpServer
 
 log = structlog.get_logger(__name__)
+
+OPENED = Counter(
+    "sprintconnect_gateway_upstream_sessions_opened_total",
+    "Sessions the gateway opened to upstream MCP servers (each then serves many calls)",
+)
 
 
 @dataclass
@@ -91,6 +97,9 @@ class UpstreamPool:
         self.call_timeout = call_timeout_seconds
         self._entries: dict[tuple[Any, ...], _Entry] = {}
         self._closed = False
+        self._sweeper: asyncio.Task[None] | None = None
+        # Sessions opened since start: calls that reuse one do not add to it.
+        self.opened = 0
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -147,6 +156,8 @@ class UpstreamPool:
             self._retire(old)
         loop = asyncio.get_running_loop()
         entry = _Entry(key=key, ready=loop.create_future())
+        self.opened += 1
+        OPENED.inc()
         entry.task = asyncio.create_task(
             self._hold(entry, server, dict(secret) if secret else None, policy),
             name=f"upstream-{server.id}",
@@ -205,8 +216,21 @@ class UpstreamPool:
             if entry.in_use == 0 and now - entry.last_used > self.idle_seconds:
                 self._retire(entry)
 
+    def start(self) -> None:
+        """Close idle sessions in the background too, not only when the next call comes."""
+
+        async def sweep() -> None:
+            while True:
+                await asyncio.sleep(max(1.0, self.idle_seconds / 2))
+                self._sweep()
+
+        self._sweeper = asyncio.create_task(sweep(), name="upstream-sweeper")
+
     async def close(self) -> None:
         self._closed = True
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            await asyncio.gather(self._sweeper, return_exceptions=True)
         entries = list(self._entries.values())
         for entry in entries:
             self._retire(entry)
