@@ -219,6 +219,15 @@ class Settings(BaseSettings):
             parse(limit)  # raises ValueError on anything that is not a rate such as 10/minute
         return value
 
+    @field_validator("gateway_limit_read", "gateway_limit_write", "gateway_limit_expensive")
+    @classmethod
+    def _gateway_limit_parse(cls, value: str) -> str:
+        from limits import parse
+
+        if value.strip():
+            parse(value)  # a startup error names the setting, rather than every call failing
+        return value.strip()
+
     @field_validator("secret_key")
     @classmethod
     def _secret_long_enough(cls, value: SecretStr | None) -> SecretStr | None:

@@ -16,6 +16,8 @@ _SERVER = "/api/v1/servers/7c0e4a51-3b9e-4f0d-9a57-2d1f6c8e0b13"
 _KEY = "/api/v1/api-keys/d9a368c0-55c1-4f0e-8b7a-0e6f4d2c1a93"
 _MEMBER = "/api/v1/users/5d866963-8f41-4b2e-a0c7-61d2e9f3b4a8"
 _JOB = "/api/v1/admin/jobs/4182"
+_TOOLSET = "/api/v1/toolsets/0b7f5a2e-61c4-4d8e-9f13-8a2c5e7d4b90"
+_INVOKE = f"{_SERVER}/tools/get_weather/invoke"
 
 EXAMPLES: dict[str, dict[str, Any]] = {
     # 400
@@ -237,6 +239,16 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "detail": "No organization has the id, slug or name 'acme'.",
         "instance": "/api/v1/organization",
     },
+    "toolset-not-found": {
+        "detail": "No toolset 0b7f5a2e-61c4-4d8e-9f13-8a2c5e7d4b90 in your organization.",
+        "instance": _TOOLSET,
+    },
+    "capability-not-found": {
+        "detail": "The latest capability snapshot of 'weather' has no tool 'get_weather'. Run a "
+        "discovery (POST /api/v1/servers/7c0e4a51-3b9e-4f0d-9a57-2d1f6c8e0b13/discoveries) if "
+        "the server has it now.",
+        "instance": _INVOKE,
+    },
     # 405
     "method-not-allowed": {
         "detail": "PUT is not allowed on /api/v1/servers.",
@@ -282,6 +294,16 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "detail": "The production environment already has a server named 'weather'.",
         "instance": "/api/v1/servers",
         "conflicting_server_id": "7c0e4a51-3b9e-4f0d-9a57-2d1f6c8e0b13",
+    },
+    "toolset-name-taken": {
+        "detail": "Your organization has a toolset named 'support-agent'.",
+        "instance": "/api/v1/toolsets",
+    },
+    "capability-changed-upstream": {
+        "detail": "The server no longer has the tool 'get_weather'.",
+        "instance": _INVOKE,
+        "reason": "capability_missing",
+        "discovery_queued": True,
     },
     "idempotency-in-progress": {
         "detail": "The first request with this Idempotency-Key has not finished; retry shortly "
@@ -384,6 +406,18 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "body; use a new key for a new request.",
         "instance": "/api/v1/servers",
     },
+    "tool-arguments-invalid": {
+        "detail": "Nothing was sent to the server: 'city' 42 is not of type 'string' (the input "
+        "schema of 'get_weather' in the latest capability snapshot).",
+        "instance": _INVOKE,
+        "errors": [
+            {
+                "loc": ["body", "arguments", "city"],
+                "msg": "42 is not of type 'string'",
+                "type": "schema.type",
+            }
+        ],
+    },
     # 429
     "throttled-by-policy": {
         "detail": "A policy puts this request in a throttle class of 10/minute per key; "
@@ -421,6 +455,13 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "reason": "rate_limited",
         "retry_after": 5,
     },
+    "capability-rate-limited": {
+        "detail": "Calls of 'write' capabilities are limited to 120/minute per caller in this "
+        "organization; retry in 18s.",
+        "instance": _INVOKE,
+        "retry_after": 18,
+        "capability_class": "write",
+    },
     # 431
     "headers-too-large": {
         "detail": "The request's headers may total at most 32768 bytes.",
@@ -448,6 +489,19 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "detail": "Not reachable: redis.",
         "instance": "/readyz",
         "checks": {"database": "ok", "redis": "fail"},
+    },
+    "upstream-failed": {
+        "detail": "ConnectError: All connection attempts failed. Nothing accepted the "
+        "connection. Check that the server runs and listens on that port, and that firewalls "
+        "let SprintConnect through.",
+        "instance": _INVOKE,
+        "reason": "connection_refused",
+    },
+    "upstream-timeout": {
+        "detail": "The server did not answer within 60s; the call was abandoned and the server "
+        "told to cancel it.",
+        "instance": _INVOKE,
+        "reason": "timeout",
     },
     # webhooks
     "webhook-not-found": {

@@ -75,6 +75,14 @@ async def test_playground_call_is_audited_and_measured(
     await flushed(worker_app)
     calls = (await wclient.get("/api/v1/tool-calls", headers=headers)).json()["items"]
     assert [(c["name"], c["status"], c["source"]) for c in calls] == [("echo", "ok", "playground")]
+    # The same person with another of their keys sees the call too.
+    other_key = await wclient.post(
+        "/api/v1/api-keys", json={"name": "second", "scopes": ["write"]}, headers=headers
+    )
+    assert other_key.status_code == 201, other_key.text
+    second = {"Authorization": f"Bearer {other_key.json()['key']}"}
+    seen = (await wclient.get("/api/v1/tool-calls", headers=second)).json()["items"]
+    assert [c["name"] for c in seen] == ["echo"]
     assert calls[0]["est_tokens"] >= 1
     assert calls[0]["latency_ms"] > 0
     async with worker_runtime.db.sessionmaker() as session, session.begin():
@@ -140,6 +148,9 @@ forbid (principal, action == Action::"tools:invoke", resource is Capability)
 when { resource.name == "echo" };""",
     )
     async with gateway_session(url, registered.tenant.headers, app=worker_app) as session:
+        listed = {t.name for t in (await session.list_tools()).tools}
+        assert "echo" not in listed  # a listing shows what a call would be let through
+        assert "add" in listed
         denied = await session.call_tool("echo", {"text": "x"})
         problem = problem_of(denied)
         assert problem["type"].endswith("/policy-denied")
@@ -401,3 +412,42 @@ async def test_calls_share_one_upstream_session(
     metrics = (await wclient.get("/metrics")).text
     assert 'sprintconnect_gateway_calls_total{source="gateway",status="ok"}' in metrics
     assert "sprintconnect_gateway_upstream_sessions_opened_total" in metrics
+
+
+async def test_only_callers_with_tools_invoke_reach_a_toolset(
+    wclient: httpx.AsyncClient, worker_app: FastAPI, registered: Registered, make_member: Any
+) -> None:
+    url = await toolset(wclient, registered)
+    analyst = await make_member(registered.tenant, ["analyst"])
+    init = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
+    answer = await wclient.post(
+        url.removeprefix("http://testserver"),
+        json=init,
+        headers={**analyst.headers, "Accept": "application/json, text/event-stream"},
+    )
+    assert_problem(answer, 403, "permission-denied")
+
+
+async def test_a_toolset_can_leave_out_prompts_and_resources(
+    wclient: httpx.AsyncClient, worker_app: FastAPI, registered: Registered
+) -> None:
+    url = await toolset(
+        wclient,
+        registered,
+        servers=[{"server_id": registered.server_id, "prompts": False, "resources": False}],
+    )
+    async with gateway_session(url, registered.tenant.headers, app=worker_app) as session:
+        assert (await session.list_prompts()).prompts == []
+        assert (await session.list_resources()).resources == []
+        assert (await session.list_tools()).tools
+
+
+def test_deadlines_follow_the_caller_within_the_maximum(worker_app: FastAPI) -> None:
+    gw = worker_app.state.gateway
+    settings = gw.settings
+    assert gw.deadline(None, None) == settings.gateway_call_timeout_seconds
+    assert gw.deadline(2.0, None) == 2.0
+    assert gw.deadline(None, 3.0, 5.0) == 3.0
+    above = settings.gateway_call_timeout_seconds + 1
+    assert gw.deadline(above) == min(above, settings.gateway_max_call_timeout_seconds)
+    assert gw.deadline(10_000) == settings.gateway_max_call_timeout_seconds

@@ -28,6 +28,7 @@ def row(org_id: uuid.UUID, name: str = "echo") -> Measurement:
         capability_class="write",
         caller_type="api_key",
         caller_id=str(uuid.uuid4()),
+        caller_user_id=None,
         status="ok",
         error_class=None,
         latency_ms=1.5,

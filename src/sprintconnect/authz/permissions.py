@@ -83,6 +83,7 @@ BUILT_IN_ROLES: dict[str, frozenset[str]] = {
     "analyst": frozenset(
         {
             "servers:read",
+            "toolsets:read",
             "capabilities:read",
             "discovery:read",
             "health:read",

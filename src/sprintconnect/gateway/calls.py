@@ -11,6 +11,7 @@ not, becomes a measurement (``gateway.measure``).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import re
 import time
@@ -26,7 +27,7 @@ import structlog
 from jsonschema_specifications import REGISTRY as SPECIFICATIONS
 from mcp.shared.dispatcher import ProgressFnT
 from mcp.shared.exceptions import MCPError
-from mcp_types import INVALID_PARAMS, METHOD_NOT_FOUND
+from mcp_types import CONNECTION_CLOSED, INVALID_PARAMS, METHOD_NOT_FOUND
 from prometheus_client import Counter, Histogram
 from referencing.exceptions import Unresolvable
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -36,7 +37,7 @@ from sprintconnect.authz.decision import Decision, PolicyDenied, Resource
 from sprintconnect.authz.service import Authorizer, authorize
 from sprintconnect.config import Settings
 from sprintconnect.db.tenancy import bind_tenant
-from sprintconnect.egress import EgressDenied, EgressPolicy
+from sprintconnect.egress import EgressDenied, EgressPolicy, org_policy
 from sprintconnect.errors import FieldError, InsufficientScope, RateLimited, SprintConnectError
 from sprintconnect.gateway.errors import (
     CapabilityChanged,
@@ -53,7 +54,7 @@ from sprintconnect.identity.principal import Actor, Principal
 from sprintconnect.identity.scopes import grants
 from sprintconnect.mcp_server import credentials
 from sprintconnect.mcp_server.failures import GUIDANCE, classify
-from sprintconnect.models import CapabilityItem, McpServer
+from sprintconnect.models import CapabilityItem, McpServer, Organization
 from sprintconnect.secret import SecretNotFound, SecretStore
 
 log = structlog.get_logger(__name__)
@@ -104,10 +105,20 @@ class Gateway:
     now: Callable[[], datetime]
 
     def deadline(self, *wanted: float | None) -> float:
-        """The smallest deadline asked for, never above the platform's maximum."""
+        """The smallest deadline asked for (a request's, a toolset's), else the platform's
+        default; never above the platform's maximum."""
         chosen = [w for w in wanted if w is not None and w > 0]
         ceiling = self.settings.gateway_max_call_timeout_seconds
-        return min([*chosen, self.settings.gateway_call_timeout_seconds, ceiling])
+        return min(min(chosen) if chosen else self.settings.gateway_call_timeout_seconds, ceiling)
+
+    def policy(self, org: Organization) -> EgressPolicy:
+        """The egress policy of an organization's calls: every address check applies, but not
+        the outbound request budget (``SPRINTCONNECT_EGRESS_RATE_LIMIT``): calls are counted by
+        their class limits instead, per caller, so one busy agent cannot starve discovery and
+        health checks of the budget, nor be refused by it with a misleading reason."""
+        return dataclasses.replace(
+            org_policy(self.settings, org.egress_allowlist, org_id=org.id), rate_limit=None
+        )
 
 
 @dataclass
@@ -322,6 +333,13 @@ def _looks_missing(result: Mapping[str, Any]) -> bool:
 
 def _protocol_problem(target: Target, exc: MCPError) -> UpstreamFailed:
     message = exc.message[:300]
+    if exc.code == CONNECTION_CLOSED:
+        return UpstreamFailed(
+            "connection_lost",
+            f"The connection to the server was lost during the call ({message}); whether the "
+            "call took effect there is unknown. Check the server's health before retrying a "
+            "call that changes something.",
+        )
     if exc.code == METHOD_NOT_FOUND or (exc.code == INVALID_PARAMS and _MISSING.search(message)):
         return CapabilityChanged(
             "capability_missing",
@@ -398,6 +416,7 @@ def measure(
             capability_class=target.capability_class,
             caller_type=actor.type,
             caller_id=str(actor.id or principal.user_id or "")[:64],
+            caller_user_id=principal.user_id,
             status=status,
             error_class=error_class,
             latency_ms=latency_ms,
@@ -516,8 +535,7 @@ async def perform(gw: Gateway, ticket: Ticket, progress: Progress | None = None)
             decision_id=decision_id,
         )
         if isinstance(exc, CapabilityChanged):
-            await requeue_discovery(gw, target.server)
-            exc.extra["discovery_queued"] = True
+            exc.extra["discovery_queued"] = await requeue_discovery(gw, target.server)
         raise
     result, redacted = redact_result(result, ticket.decision.duties.redact)
     response_bytes = _size(result)
@@ -537,8 +555,9 @@ async def perform(gw: Gateway, ticket: Ticket, progress: Progress | None = None)
     return Outcome(result, latency_ms, ticket.request_bytes, response_bytes, decision_id, redacted)
 
 
-async def requeue_discovery(gw: Gateway, server: McpServer) -> None:
-    """A capability changed on the server: queue a discovery so the catalog catches up."""
+async def requeue_discovery(gw: Gateway, server: McpServer) -> bool:
+    """A capability changed on the server: queue a discovery so the catalog catches up;
+    whether one is queued (or was already)."""
     from sprintconnect.discovery.service import queue_discovery
 
     try:
@@ -549,3 +568,5 @@ async def requeue_discovery(gw: Gateway, server: McpServer) -> None:
             )
     except Exception as exc:  # the caller's answer matters more; the next change retries
         log.warning("gateway.discovery_not_queued", server_id=str(server.id), error=repr(exc)[:200])
+        return False
+    return True

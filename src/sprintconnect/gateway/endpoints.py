@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from sprintconnect.db.session import DbSession, RuntimeDep
 from sprintconnect.errors import InvalidCursor, problem_responses
@@ -49,8 +49,9 @@ async def create_toolset(
     runtime: RuntimeDep,
     cache: ToolsetCacheDep,
     response: Response,
+    request: Request,
 ) -> ToolsetOut:
-    service = ToolsetService(session, principal, runtime.clock)
+    service = ToolsetService(session, principal, runtime.clock, request.app.state.authorizer)
     toolset = await service.create(body)
     cache.forget(principal.org_id)
     out = toolset_out(toolset, principal.org_slug, await service.servers_of([toolset]))
@@ -118,8 +119,9 @@ async def update_toolset(
     session: DbSession,
     runtime: RuntimeDep,
     cache: ToolsetCacheDep,
+    request: Request,
 ) -> ToolsetOut:
-    service = ToolsetService(session, principal, runtime.clock)
+    service = ToolsetService(session, principal, runtime.clock, request.app.state.authorizer)
     toolset = await service.update(toolset_id, body)
     cache.forget(principal.org_id)
     return toolset_out(toolset, principal.org_slug, await service.servers_of([toolset]))
@@ -148,6 +150,9 @@ async def delete_toolset(
     "/tool-calls",
     tags=["Playground"],
     summary="Your recent calls (playground and gateway), newest first",
+    description="A person sees every call made as them: through the console, with their "
+    "access tokens and with their API keys. A key without a user (issued by an operator) "
+    "sees its own calls.",
 )
 async def my_calls(
     principal: ToolsInvoke,
@@ -170,6 +175,7 @@ async def my_calls(
     rows = await CallRepository(session).recent(
         principal.org_id,
         caller_id=caller,
+        caller_user_id=principal.user_id,
         source=source,
         server_id=server_id,
         before=before,

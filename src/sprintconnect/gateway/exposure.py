@@ -3,7 +3,8 @@
 Rules, in the order of the toolset's servers: a renamed tool takes its new name, any other
 takes the server's prefix (if any) and its own name. A name another server already took is
 shown as ``<server name>_<name>`` (and flagged); one still taken after that is left out. Prompts
-follow the same rules; resources keep their URIs (the first server listing a URI serves it).
+(unless a server's ``prompts`` is off) follow the same rules; resources (unless ``resources``
+is off) keep their URIs, the first server listing a URI serving it.
 """
 
 from __future__ import annotations
@@ -93,19 +94,13 @@ def expose(
                 capability_class(item, "tool", member.classes.get(name)),
             )
         for item in mine:
-            if item.kind == "prompt":
-                _place(
-                    out.prompts,
-                    out.collisions,
-                    f"{member.prefix or ''}{item.name}",
-                    server,
-                    item,
-                    "read",
-                )
-            elif item.kind == "resource":
+            if item.kind == "prompt" and member.prompts:
+                # Prompt names that collide are qualified too, but never refuse a toolset.
+                _place(out.prompts, [], f"{member.prefix or ''}{item.name}", server, item, "read")
+            elif item.kind == "resource" and member.resources:
                 uri = str(item.body.get("uri") or item.name)
                 out.resources.setdefault(uri, Exposed(uri, server, item, "read"))
-            elif item.kind == "resource_template":
+            elif item.kind == "resource_template" and member.resources:
                 out.templates.append(Exposed(item.name, server, item, "read"))
     return out
 

@@ -33,10 +33,18 @@ from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
 from sprintconnect import __version__
+from sprintconnect.authz.service import request_for
 from sprintconnect.db.session import bind_when_used
-from sprintconnect.egress import org_policy
-from sprintconnect.errors import SprintConnectError
-from sprintconnect.gateway.calls import Gateway, Target, let_through, perform
+from sprintconnect.errors import InsufficientScope, PermissionDenied, SprintConnectError
+from sprintconnect.gateway.calls import (
+    ACTION,
+    Gateway,
+    Kind,
+    Target,
+    capability_resource,
+    let_through,
+    perform,
+)
 from sprintconnect.gateway.errors import ToolsetNotFound
 from sprintconnect.gateway.exposure import Exposed
 from sprintconnect.gateway.repository import ToolsetRepository
@@ -44,6 +52,7 @@ from sprintconnect.gateway.service import Resolved, ToolsetCache
 from sprintconnect.handlers import problem_response
 from sprintconnect.identity.auth import authenticate_request
 from sprintconnect.identity.principal import Principal
+from sprintconnect.identity.scopes import grants
 from sprintconnect.runtime import Runtime
 
 log = structlog.get_logger(__name__)
@@ -157,6 +166,13 @@ class GatewayEndpoint:
                 org_id = await ToolsetRepository(session).org_by_slug(slug)
                 if org_id != principal.org_id:
                     raise ToolsetNotFound(f"No toolset '{name}' in organization '{slug}'.")
+            if not grants(principal.scopes, ACTION):
+                raise InsufficientScope(ACTION, list(principal.scopes))
+            if ACTION not in principal.permissions:
+                raise PermissionDenied(
+                    f"Using a toolset requires the permission '{ACTION}', which your roles do "
+                    "not grant."
+                )
             bind_when_used(session, principal.org_id)
             resolved = await self.cache.resolve(session, principal.org_id, name)
             await session.commit()
@@ -167,31 +183,62 @@ class GatewayEndpoint:
 
     # Lists: what the toolset exposes, from the catalog (no upstream call).
 
+    async def _visible(self, exposed: list[Exposed], kind: Kind) -> list[Exposed]:
+        """What the caller may call, decided as each call would be: a listing shows no tool
+        that a call would be refused by policy (rate limits aside)."""
+        caller = _current()
+        principal = caller.principal
+        authorizer = self.gateway.authorizer
+        if not principal.policy_version and authorizer.role_rules_suffice:
+            # Role rules only (Cedar, no organization policies): the base rules, in code.
+            may_production = "servers:production" in principal.permissions
+            return [e for e in exposed if may_production or e.server.environment != "production"]
+        async with self.runtime.db.sessionmaker() as session:
+            bind_when_used(session, principal.org_id)
+            text = await authorizer.policy_text(session, principal.org_id, principal.policy_version)
+        requests = [
+            request_for(
+                principal,
+                ACTION,
+                capability_resource(
+                    Target(
+                        e.server,
+                        kind,
+                        e.item.name if kind != "resource" else e.name,
+                        e.item,
+                        "read",
+                    )
+                ),
+            )
+            for e in exposed
+        ]
+        decisions = await authorizer.decide_many(requests, text)
+        return [e for e, d in zip(exposed, decisions, strict=True) if d.allowed]
+
     async def _list_tools(self, ctx: Any, params: Any) -> types.ListToolsResult:
         exposure = _current().resolved.exposure
-        return types.ListToolsResult(tools=[_tool(e) for e in exposure.tools.values()])
+        shown = await self._visible(list(exposure.tools.values()), "tool")
+        return types.ListToolsResult(tools=[_tool(e) for e in shown])
 
     async def _list_prompts(self, ctx: Any, params: Any) -> types.ListPromptsResult:
         exposure = _current().resolved.exposure
+        shown = await self._visible(list(exposure.prompts.values()), "prompt")
         return types.ListPromptsResult(
-            prompts=[
-                types.Prompt.model_validate({**_body(e), "name": e.name})
-                for e in exposure.prompts.values()
-            ]
+            prompts=[types.Prompt.model_validate({**_body(e), "name": e.name}) for e in shown]
         )
 
     async def _list_resources(self, ctx: Any, params: Any) -> types.ListResourcesResult:
         exposure = _current().resolved.exposure
+        shown = await self._visible(list(exposure.resources.values()), "resource")
         return types.ListResourcesResult(
-            resources=[types.Resource.model_validate(_body(e)) for e in exposure.resources.values()]
+            resources=[types.Resource.model_validate(_body(e)) for e in shown]
         )
 
     async def _list_templates(self, ctx: Any, params: Any) -> types.ListResourceTemplatesResult:
         exposure = _current().resolved.exposure
+        shown = await self._visible(list(exposure.templates), "resource")
         return types.ListResourceTemplatesResult(
-            resource_templates=[
-                types.ResourceTemplate.model_validate(_body(e)) for e in exposure.templates
-            ]
+            resource_templates=[types.ResourceTemplate.model_validate(_body(e)) for e in shown]
         )
 
     # Calls: through gateway.calls, on behalf of the admitted caller.
@@ -228,7 +275,7 @@ class GatewayEndpoint:
                     arguments=arguments,
                     source="gateway",
                     org_limits=org.gateway_limits,
-                    policy=org_policy(gw.settings, org.egress_allowlist, org_id=org.id),
+                    policy=gw.policy(org),
                     deadline=gw.deadline(resolved.toolset.timeout_seconds),
                 )
             outcome = await perform(gw, ticket, forward)
@@ -276,6 +323,11 @@ class GatewayEndpoint:
         if isinstance(answer, SprintConnectError):
             raise _as_mcp_error(answer, caller)
         return types.ReadResourceResult.model_validate(answer)
+
+
+def _target_of(exposed: Exposed, kind: Kind) -> Target:
+    name = exposed.name if kind == "resource" else exposed.item.name
+    return Target(exposed.server, kind, name, exposed.item, exposed.capability_class)
 
 
 def _as_mcp_error(exc: SprintConnectError, caller: Caller) -> MCPError:

@@ -50,6 +50,7 @@ class Measurement:
     capability_class: str | None
     caller_type: str
     caller_id: str
+    caller_user_id: UUID | None
     status: str
     error_class: str | None
     latency_ms: float

@@ -19,7 +19,6 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sprintconnect.db.session import DbSession
-from sprintconnect.egress import org_policy
 from sprintconnect.errors import SprintConnectError, problem_responses
 from sprintconnect.gateway.calls import (
     Gateway,
@@ -131,7 +130,7 @@ async def _run(
         arguments=arguments,
         source="playground",
         org_limits=org.gateway_limits,
-        policy=org_policy(gw.settings, org.egress_allowlist, org_id=org.id),
+        policy=gw.policy(org),
         deadline=gw.deadline(timeout_seconds),
     )
     if "text/event-stream" in request.headers.get("accept", ""):
@@ -163,7 +162,8 @@ async def _stream(request: Request, gw: Gateway, ticket: Ticket) -> AsyncIterato
                 _event("result", invocation_out(ticket.target, outcome).model_dump(mode="json"))
             )
         except SprintConnectError as exc:
-            problem = exc.to_problem(instance=request.url.path, request_id=None)
+            request_id = request.scope.get("state", {}).get("request_id")
+            problem = exc.to_problem(instance=request.url.path, request_id=request_id)
             await events.put(_event("problem", problem.model_dump(mode="json", exclude_none=True)))
         finally:
             await events.put(None)

@@ -24,14 +24,15 @@ def _drop(node: Any, keys: list[str]) -> bool:
 
 
 def redact_result(result: dict[str, Any], paths: Iterable[str]) -> tuple[dict[str, Any], list[str]]:
-    """The result without the named keys, and which paths were asked for."""
+    """The result without the named keys, and the paths that were found and removed."""
     wanted = sorted({p for p in paths if p.startswith(PREFIX)})
     if not wanted:
         return result, []
     result = json.loads(json.dumps(result))
+    removed: list[str] = []
     for path in wanted:
         keys = path[len(PREFIX) :].split(".")
-        _drop(result.get("structuredContent"), keys)
+        found = _drop(result.get("structuredContent"), keys)
         for block in result.get("content") or []:
             if not isinstance(block, dict) or block.get("type") != "text":
                 continue
@@ -41,4 +42,7 @@ def redact_result(result: dict[str, Any], paths: Iterable[str]) -> tuple[dict[st
                 continue
             if _drop(parsed, keys):
                 block["text"] = json.dumps(parsed)
-    return result, wanted
+                found = True
+        if found:
+            removed.append(path)
+    return result, removed

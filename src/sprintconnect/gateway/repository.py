@@ -129,13 +129,16 @@ class CallRepository:
         org_id: UUID,
         *,
         caller_id: str | None,
+        caller_user_id: UUID | None = None,
         source: str | None,
         server_id: UUID | None,
         before: tuple[datetime, int] | None,
         limit: int,
     ) -> list[ToolCall]:
         stmt = select(ToolCall).where(ToolCall.org_id == org_id)
-        if caller_id is not None:
+        if caller_user_id is not None:
+            stmt = stmt.where(ToolCall.caller_user_id == caller_user_id)
+        elif caller_id is not None:
             stmt = stmt.where(ToolCall.caller_id == caller_id)
         if source is not None:
             stmt = stmt.where(ToolCall.source == source)

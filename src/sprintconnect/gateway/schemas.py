@@ -29,7 +29,12 @@ class ToolsetServerIn(BaseModel):
     prefix: str | None = Field(
         default=None,
         pattern=PREFIX,
-        description="Prepended to every exposed name of this server, e.g. `github_`.",
+        description="Prepended to every exposed tool and prompt name of this server, e.g. "
+        "`github_`.",
+    )
+    prompts: bool = Field(default=True, description="Expose the server's prompts too.")
+    resources: bool = Field(
+        default=True, description="Expose the server's resources and resource templates too."
     )
     rename: dict[str, str] = Field(
         default_factory=dict,
@@ -111,6 +116,8 @@ class ToolsetServerOut(BaseModel):
     server_name: str | None = Field(description="Null when the server is no longer visible.")
     tools: list[str] | None
     prefix: str | None
+    prompts: bool
+    resources: bool
     rename: dict[str, str]
     classes: dict[str, str]
 

@@ -11,21 +11,32 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sprintconnect import audit
-from sprintconnect.errors import FieldError, ValidationFailed
+from sprintconnect.authz.decision import PolicyDenied
+from sprintconnect.authz.service import Authorizer, authorize
+from sprintconnect.errors import FieldError, NotFound, ValidationFailed
 from sprintconnect.gateway.errors import ToolsetNameTaken, ToolsetNotFound
 from sprintconnect.gateway.exposure import Exposure, expose
 from sprintconnect.gateway.repository import ToolsetRepository
 from sprintconnect.gateway.schemas import ToolsetCreate, ToolsetServerIn, ToolsetUpdate
 from sprintconnect.identity.principal import Principal
 from sprintconnect.kit.clock import Clock
+from sprintconnect.mcp_server.service import server_resource
 from sprintconnect.models import McpServer, Organization, Toolset, ToolsetServer
 from sprintconnect.organization.repository import OrganizationRepository
 
 
 class ToolsetService:
-    def __init__(self, session: AsyncSession, principal: Principal, clock: Clock) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        clock: Clock,
+        authorizer: Authorizer | None = None,
+    ) -> None:
         self.session = session
         self.principal = principal
+        # Given when servers are added: the caller must be able to read each one.
+        self.authorizer = authorizer
         self.org_id = principal.org_id
         self.clock = clock
         self.repo = ToolsetRepository(session)
@@ -59,7 +70,9 @@ class ToolsetService:
                 errors.append(
                     _error(index, "server_id", "this server is listed twice", "duplicate")
                 )
-            elif entry.server_id not in servers:
+            elif entry.server_id not in servers or not await self._may_read(
+                servers[entry.server_id]
+            ):
                 errors.append(
                     _error(index, "server_id", "no such server in your organization", "not_found")
                 )
@@ -74,11 +87,31 @@ class ToolsetService:
                 position=index,
                 tools=list(dict.fromkeys(entry.tools)) if entry.tools is not None else None,
                 prefix=entry.prefix,
+                prompts=entry.prompts,
+                resources=entry.resources,
                 renames=dict(entry.rename),
                 classes=dict(entry.classes),
             )
             for index, entry in enumerate(wanted)
         ]
+
+    async def _may_read(self, server: McpServer) -> bool:
+        """Whether the caller may read ``server`` (a server it cannot see is one it cannot
+        add: the toolset would name it)."""
+        if self.authorizer is None:
+            return True
+        try:
+            await authorize(
+                self.authorizer,
+                self.session,
+                self.principal,
+                "servers:read",
+                server_resource(server),
+                hidden=NotFound("hidden"),
+            )
+        except (NotFound, PolicyDenied):
+            return False
+        return True
 
     async def _check_collisions(self, toolset: Toolset) -> None:
         """Two servers exposing one name is refused while it can be fixed (prefix, rename)."""

@@ -31,6 +31,8 @@ def toolset_out(toolset: Toolset, org_slug: str, servers: dict[UUID, McpServer])
                 server_name=servers[m.server_id].name if m.server_id in servers else None,
                 tools=m.tools,
                 prefix=m.prefix,
+                prompts=m.prompts,
+                resources=m.resources,
                 rename=m.renames,
                 classes=m.classes,
             )

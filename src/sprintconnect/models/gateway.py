@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     DateTime,
     Float,
     ForeignKeyConstraint,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
     text,
+    true,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -77,6 +79,9 @@ class ToolsetServer(IdMixin, Base):
     tools: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
     prefix: Mapped[str | None] = mapped_column(String(64))
     # Upstream name -> exposed name, and upstream name -> capability class.
+    # Whether the server's prompts and resources are exposed too (tools are chosen by ``tools``).
+    prompts: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=true())
+    resources: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=true())
     renames: Mapped[dict[str, str]] = mapped_column(
         JSONB, nullable=False, server_default=text("'{}'::jsonb")
     )
@@ -93,6 +98,7 @@ class ToolCall(Base):
         org_fk("tool_calls"),
         Index("ix_tool_calls_org_at", "org_id", "at"),
         Index("ix_tool_calls_org_caller_at", "org_id", "caller_id", "at"),
+        Index("ix_tool_calls_org_user_at", "org_id", "caller_user_id", "at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
@@ -107,6 +113,8 @@ class ToolCall(Base):
     capability_class: Mapped[str | None] = mapped_column(String(16))
     caller_type: Mapped[str] = mapped_column(String(16), nullable=False)
     caller_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    # The person behind the credential (a key's owner, a session's user), when there is one.
+    caller_user_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     status: Mapped[str] = mapped_column(String(16), nullable=False)
     error_class: Mapped[str | None] = mapped_column(String(32))
     latency_ms: Mapped[float] = mapped_column(Float, nullable=False)

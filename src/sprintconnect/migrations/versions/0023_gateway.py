@@ -71,6 +71,8 @@ def upgrade() -> None:
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("tools", pg.ARRAY(sa.Text())),
         sa.Column("prefix", sa.String(64)),
+        sa.Column("prompts", sa.Boolean(), nullable=False, server_default=sa.true()),
+        sa.Column("resources", sa.Boolean(), nullable=False, server_default=sa.true()),
         sa.Column("renames", pg.JSONB(), nullable=False, server_default=EMPTY_OBJECT),
         sa.Column("classes", pg.JSONB(), nullable=False, server_default=EMPTY_OBJECT),
         sa.PrimaryKeyConstraint("id", name="pk_toolset_servers"),
@@ -98,6 +100,7 @@ def upgrade() -> None:
         sa.Column("capability_class", sa.String(16)),
         sa.Column("caller_type", sa.String(16), nullable=False),
         sa.Column("caller_id", sa.String(64), nullable=False),
+        sa.Column("caller_user_id", uuid),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("error_class", sa.String(32)),
         sa.Column("latency_ms", sa.Float(), nullable=False),
@@ -111,6 +114,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_tool_calls_org_at", "tool_calls", ["org_id", "at"])
     op.create_index("ix_tool_calls_org_caller_at", "tool_calls", ["org_id", "caller_id", "at"])
+    op.create_index("ix_tool_calls_org_user_at", "tool_calls", ["org_id", "caller_user_id", "at"])
     role = app_role()
     statements: list[str] = []
     for table in TABLES:
@@ -152,6 +156,7 @@ def downgrade() -> None:
     for table in TABLES:
         statements += drop_tenant_isolation(table)
     execute_all(statements)
+    op.drop_index("ix_tool_calls_org_user_at", table_name="tool_calls")
     op.drop_index("ix_tool_calls_org_caller_at", table_name="tool_calls")
     op.drop_index("ix_tool_calls_org_at", table_name="tool_calls")
     op.drop_table("tool_calls")
