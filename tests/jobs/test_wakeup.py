@@ -165,3 +165,15 @@ async def test_a_killed_listen_connection_loses_no_event_and_comes_back(
     while not set(listener_pids(pg_admin, wake_db)) - set(before):
         assert asyncio.get_running_loop().time() < deadline, "LISTEN never came back"
         await asyncio.sleep(0.1)
+
+
+async def test_a_worker_pruned_by_another_process_comes_back(start: Any, wake_db: str) -> None:
+    # Another process's stalled-worker check deletes this worker's row (its heartbeats were
+    # late). The worker's next fetch fails; the runner starts a new worker, and jobs run again.
+    rt, _ = await start(poll=3600.0, job_poll=0.2)
+    async with owner_transaction(rt.db) as session:
+        await session.execute(text("DELETE FROM procrastinate_workers"))
+    discovery_id = str(uuid.uuid4())
+    payload = {"discovery_id": discovery_id, "server_id": str(uuid.uuid4())}
+    await emit_event(rt, topic="discovery.requested", payload=payload)
+    assert await job_succeeded(rt, discovery_id, seconds=60.0)

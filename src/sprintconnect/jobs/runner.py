@@ -11,6 +11,7 @@ import contextlib
 
 import procrastinate
 import structlog
+from prometheus_client import Counter
 
 from sprintconnect.health.scheduler import HealthScheduler
 from sprintconnect.jobs import context
@@ -20,6 +21,11 @@ from sprintconnect.jobs.failures import WORKER_MIDDLEWARE
 from sprintconnect.jobs.outbox import Wakeup, relay_once
 
 log = structlog.get_logger(__name__)
+
+WORKER_RESTARTS = Counter(
+    "sprintconnect_job_worker_restarts_total",
+    "Times this process's job worker ended on its own and was started again",
+)
 
 
 class JobRunner:
@@ -59,6 +65,30 @@ class JobRunner:
         log.info("jobs.stopped")
 
     async def _worker(self) -> None:
+        """The procrastinate worker, started again whenever it ends while it should run.
+
+        It ends when its database work fails in a way it does not survive: for one, when
+        another process pruned its row as stalled (its heartbeats were late: a database blip,
+        a starved CPU) its next fetch names a worker that no longer exists. Until now that
+        stopped this process's jobs for good and said nothing.
+        """
+        delay = 0.5
+        while True:
+            started = asyncio.get_running_loop().time()
+            try:
+                await self._run_worker()
+                log.error("jobs.worker_stopped", restart_in_seconds=delay)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("jobs.worker_failed", restart_in_seconds=delay)
+            WORKER_RESTARTS.inc()
+            await asyncio.sleep(delay)
+            ran = asyncio.get_running_loop().time() - started
+            # Back off while it keeps failing at once; start quickly again after a long run.
+            delay = 0.5 if ran > 60 else min(delay * 2, 30.0)
+
+    async def _run_worker(self) -> None:
         await self.app.run_worker_async(
             concurrency=self.settings.worker_concurrency,
             install_signal_handlers=False,
