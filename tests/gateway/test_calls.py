@@ -5,14 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from typing import Any
 
+import anyio
 import httpx
 from fastapi import FastAPI
 from sqlalchemy import select
+from starlette.requests import Request as StarletteRequest
 
 from sprintconnect.db.tenancy import bind_tenant
-from sprintconnect.models import AuditEvent
+from sprintconnect.gateway import playground
+from sprintconnect.gateway.calls import Target, capability_class, let_through
+from sprintconnect.gateway.repository import ToolsetRepository
+from sprintconnect.identity.principal import Principal
+from sprintconnect.models import AuditEvent, McpServer, Organization
 from sprintconnect.runtime import Runtime
 from tests.conftest import TenantFactory, assert_problem
 from tests.discovery.conftest import Waiter
@@ -451,3 +458,61 @@ def test_deadlines_follow_the_caller_within_the_maximum(worker_app: FastAPI) -> 
     above = settings.gateway_call_timeout_seconds + 1
     assert gw.deadline(above) == min(above, settings.gateway_max_call_timeout_seconds)
     assert gw.deadline(10_000) == settings.gateway_max_call_timeout_seconds
+
+
+async def test_closing_the_playground_stream_cancels_the_call_upstream(
+    worker_app: FastAPI,
+    wclient: httpx.AsyncClient,
+    registered: Registered,
+    upstream: Upstream,
+    worker_runtime: Runtime,
+) -> None:
+    gw = worker_app.state.gateway
+    tenant = registered.tenant
+    async with worker_runtime.db.sessionmaker() as session:
+        await bind_tenant(session, tenant.org_id)
+        server = await session.get(McpServer, uuid.UUID(registered.server_id))
+        org = await session.get(Organization, tenant.org_id)
+        item = await ToolsetRepository(session).latest_item(
+            tenant.org_id, server.id, "tool", "hang"
+        )
+        assert server is not None
+        assert org is not None
+        principal = Principal(
+            org_id=tenant.org_id,
+            scopes=frozenset({"admin"}),
+            user_id=tenant.user_id,
+            api_key_id=tenant.key_id,
+            permissions=frozenset({"tools:invoke", "capabilities:read", "servers:read"}),
+            time_context={"minute_of_day": 600, "day_of_week": 3, "time_zone": "UTC"},
+        )
+        target = Target(server, "tool", "hang", item, capability_class(item, "tool"))
+        ticket = await let_through(
+            gw,
+            session,
+            principal,
+            target,
+            arguments={"label": "pg-stream"},
+            source="playground",
+            org_limits={},
+            policy=gw.policy(org),
+            deadline=30,
+        )
+    scope = {"type": "http", "method": "POST", "path": "/x", "headers": [], "query_string": b""}
+    stream = playground._stream(StarletteRequest(scope), gw, ticket)
+
+    async def consume() -> None:
+        async for _ in stream:
+            pass
+
+    # Starlette streams in an anyio task group and cancels it when the client disconnects;
+    # anyio's cancellation hits every later await of the generator too.
+    async with anyio.create_task_group() as group:
+        group.start_soon(consume)
+        await asyncio.sleep(1.0)
+        group.cancel_scope.cancel()
+    for _ in range(100):
+        if "pg-stream" in upstream.observed.cancelled:
+            break
+        await asyncio.sleep(0.05)
+    assert "pg-stream" in upstream.observed.cancelled

@@ -142,6 +142,10 @@ async def _run(
     return invocation_out(target, await perform(gw, ticket))
 
 
+# Calls whose stream closed, kept referenced until their cancellation has run its course.
+_WINDING_DOWN: set[asyncio.Task[None]] = set()
+
+
 def _event(name: str, data: Any) -> bytes:
     return f"event: {name}\ndata: {json.dumps(data, default=str)}\n\n".encode()
 
@@ -174,8 +178,12 @@ async def _stream(request: Request, gw: Gateway, ticket: Ticket) -> AsyncIterato
             yield chunk
     finally:
         if not task.done():
+            # Cancelled once, then left to wind down on its own: this generator is being
+            # cancelled itself (the client went away), and awaiting the call here would
+            # cancel it again mid-way, before the SDK has told the server to stop.
             task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+            _WINDING_DOWN.add(task)
+            task.add_done_callback(_WINDING_DOWN.discard)
 
 
 @router.post(
