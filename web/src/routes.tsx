@@ -37,6 +37,35 @@ export const SCREENS: Screen[] = [
     component: page(() => import("./pages/search/SearchPage")),
   },
   {
+    path: "/playground",
+    label: "Playground",
+    group: "Registry",
+    visible: needs("tools:invoke"),
+    component: page(() => import("./pages/playground/PlaygroundPage")),
+  },
+  {
+    path: "/toolsets",
+    label: "Toolsets",
+    group: "Registry",
+    visible: needs("toolsets:read"),
+    component: page(() => import("./pages/toolsets/ToolsetsPage")),
+  },
+  {
+    path: "/toolsets/new",
+    visible: needs("toolsets:write"),
+    component: page(() => import("./pages/toolsets/ToolsetEditor")),
+  },
+  {
+    path: "/toolsets/:toolsetId",
+    visible: needs("toolsets:read"),
+    component: page(() => import("./pages/toolsets/ToolsetDetail")),
+  },
+  {
+    path: "/toolsets/:toolsetId/edit",
+    visible: needs("toolsets:write"),
+    component: page(() => import("./pages/toolsets/ToolsetEditor")),
+  },
+  {
     path: "/api-keys",
     label: "API keys",
     group: "Access",

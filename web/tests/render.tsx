@@ -19,6 +19,9 @@ export const ALL_PERMISSIONS = [
   "servers:production",
   "capabilities:read",
   "discovery:read",
+  "tools:invoke",
+  "toolsets:read",
+  "toolsets:write",
   "health:read",
   "health:write",
   "users:read",
@@ -75,10 +78,13 @@ export interface Call {
   query: URLSearchParams;
   body: unknown;
   headers: Headers;
+  signal: AbortSignal;
 }
 
-/** An answer: a status and a JSON body (a problem for 4xx/5xx). */
-export type Handler = (call: Call) => { status?: number; body?: unknown } | undefined;
+/** An answer: a status and a JSON body (a problem for 4xx/5xx), or a whole Response (a stream). */
+export type Handler = (
+  call: Call,
+) => { status?: number; body?: unknown; response?: Response } | undefined;
 
 /**
  * Answer the app's fetches with `handlers` ("GET /api/v1/servers" → handler); anything else
@@ -96,6 +102,7 @@ export function mockApi(handlers: Record<string, Handler>): Call[] {
       query: url.searchParams,
       body: text ? JSON.parse(text) : undefined,
       headers: request.headers,
+      signal: request.signal,
     };
     calls.push(call);
     const key = Object.keys(handlers).find((pattern) => matches(pattern, call));
@@ -103,6 +110,7 @@ export function mockApi(handlers: Record<string, Handler>): Call[] {
     if (!answer) {
       return json(404, { type: "/problems/not-found", title: "Not found", status: 404, detail: `no handler for ${call.method} ${call.path}` });
     }
+    if (answer.response) return answer.response;
     return json(answer.status ?? 200, answer.body ?? null);
   });
   return calls;

@@ -521,7 +521,7 @@ export interface paths {
         head?: never;
         /**
          * Change your organization's settings
-         * @description Name, time zone (used by time-window policies), egress allowlist, the health escalation thresholds (servers may override them) and the audit log's sensitive fields. The server quota and the minimum health check interval are the platform operator's to set.
+         * @description Name, time zone (used by time-window policies), egress allowlist, the health escalation thresholds (servers may override them), the audit log's sensitive fields and the gateway's rate limits per capability class. The server quota and the minimum health check interval are the platform operator's to set.
          */
         patch: operations["update_organization_api_v1_organization_patch"];
         trace?: never;
@@ -879,6 +879,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/servers/{server_id}/prompts/{name}/get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Get a prompt of the server (playground) */
+        post: operations["get_prompt_api_v1_servers__server_id__prompts__name__get_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/servers/{server_id}/resources/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Read a resource of the server (playground) */
+        post: operations["read_resource_api_v1_servers__server_id__resources_read_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/servers/{server_id}/snapshots": {
         parameters: {
             query?: never;
@@ -910,6 +944,23 @@ export interface paths {
         get: operations["diff_snapshots_api_v1_servers__server_id__snapshots__a__diff__b__get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/servers/{server_id}/tools/{name}/invoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Call a tool of the server (playground) */
+        post: operations["invoke_tool_api_v1_servers__server_id__tools__name__invoke_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -979,6 +1030,80 @@ export interface paths {
          * @description A new `client_secret`, in this answer only; the old one stops working at once (access tokens already issued run until they expire).
          */
         post: operations["rotate_service_account_secret_api_v1_service_accounts__account_id__rotate_secret_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tool-calls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your recent calls (playground and gateway), newest first
+         * @description A person sees every call made as them: through the console, with their access tokens and with their API keys. A key without a user (issued by an operator) sees its own calls.
+         */
+        get: operations["my_calls_api_v1_tool_calls_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/toolsets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List toolsets, by name */
+        get: operations["list_toolsets_api_v1_toolsets_get"];
+        put?: never;
+        /** Create a toolset: servers and tools served as one MCP endpoint */
+        post: operations["create_toolset_api_v1_toolsets_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/toolsets/{toolset_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A toolset */
+        get: operations["get_toolset_api_v1_toolsets__toolset_id__get"];
+        put?: never;
+        post?: never;
+        /** Delete a toolset (its endpoint answers 404 from then on) */
+        delete: operations["delete_toolset_api_v1_toolsets__toolset_id__delete"];
+        options?: never;
+        head?: never;
+        /** Change a toolset (servers are replaced as a whole) */
+        patch: operations["update_toolset_api_v1_toolsets__toolset_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/toolsets/{toolset_id}/tools": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What a toolset exposes now, under which names */
+        get: operations["toolset_tools_api_v1_toolsets__toolset_id__tools_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1763,6 +1888,48 @@ export interface components {
              */
             type: "bearer";
         };
+        /** CallOut */
+        CallOut: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Error Class */
+            error_class: string | null;
+            /** Est Tokens */
+            est_tokens: number;
+            /** Id */
+            id: number;
+            /** Kind */
+            kind: string;
+            /** Latency Ms */
+            latency_ms: number;
+            /** Name */
+            name: string;
+            /** Request Bytes */
+            request_bytes: number;
+            /** Response Bytes */
+            response_bytes: number;
+            /** Server Id */
+            server_id: string | null;
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "gateway" | "playground";
+            /** Status */
+            status: string;
+            /** Toolset Id */
+            toolset_id: string | null;
+        };
+        /** CallPage */
+        CallPage: {
+            /** Items */
+            items: components["schemas"]["CallOut"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
         /** Capabilities */
         Capabilities: {
             /** Capabilities */
@@ -2404,6 +2571,44 @@ export interface components {
              */
             patterns: string[];
         };
+        /** ExposedTool */
+        ExposedTool: {
+            /** Capability Class */
+            capability_class: string;
+            /** Description */
+            description: string | null;
+            /**
+             * Name
+             * @description The name MCP clients see.
+             */
+            name: string;
+            /**
+             * Renamed For Collision
+             * @description True when another server of the toolset exposes the same name first, so this one is shown as `<server name>_<name>`.
+             */
+            renamed_for_collision: boolean;
+            /**
+             * Server Id
+             * Format: uuid
+             */
+            server_id: string;
+            /** Server Name */
+            server_name: string;
+            /** Upstream Name */
+            upstream_name: string;
+        };
+        /** ExposedTools */
+        ExposedTools: {
+            /**
+             * Missing
+             * @description Tools a toolset lists that the server's latest snapshot lacks.
+             */
+            missing: {
+                [key: string]: string;
+            }[];
+            /** Tools */
+            tools: components["schemas"]["ExposedTool"][];
+        };
         /**
          * FieldError
          * @description One invalid field of a request.
@@ -2418,6 +2623,30 @@ export interface components {
             msg: string;
             /** Type */
             type: string;
+        };
+        /** GatewayLimits */
+        GatewayLimits: {
+            /** Expensive */
+            expensive: string;
+            /** Read */
+            read: string;
+            /** Write */
+            write: string;
+        };
+        /**
+         * GatewayLimitsUpdate
+         * @example {
+         *       "expensive": "5/minute",
+         *       "write": "60/minute"
+         *     }
+         */
+        GatewayLimitsUpdate: {
+            /** Expensive */
+            expensive?: string | null;
+            /** Read */
+            read?: string | null;
+            /** Write */
+            write?: string | null;
         };
         /** HeaderAuth */
         HeaderAuth: {
@@ -2868,6 +3097,103 @@ export interface components {
             reason: string;
         };
         /**
+         * InvocationOut
+         * @description What a call returned, as the server sent it (minus policy redactions), and its cost.
+         * @example {
+         *       "capability_class": "write",
+         *       "decision_id": "5b0c1d7e9a3f4e21",
+         *       "duration_ms": 4.2,
+         *       "estimated_tokens": 16,
+         *       "is_error": false,
+         *       "kind": "tool",
+         *       "name": "echo",
+         *       "redacted": [],
+         *       "request_bytes": 17,
+         *       "response_bytes": 44,
+         *       "result": {
+         *         "content": [
+         *           {
+         *             "text": "hello",
+         *             "type": "text"
+         *           }
+         *         ]
+         *       },
+         *       "server_id": "4f7c6b8e-2a59-4a55-9a51-0d5f1b6c2e11",
+         *       "status": "ok"
+         *     }
+         */
+        InvocationOut: {
+            /** Capability Class */
+            capability_class: string;
+            /** Decision Id */
+            decision_id: string | null;
+            /** Duration Ms */
+            duration_ms: number;
+            /**
+             * Estimated Tokens
+             * @description An estimate: about four bytes per token.
+             */
+            estimated_tokens: number;
+            /**
+             * Is Error
+             * @description The tool reported a failure of its own (`isError`).
+             */
+            is_error: boolean;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "tool" | "resource" | "prompt";
+            /** Name */
+            name: string;
+            /**
+             * Redacted
+             * @description Result paths a policy removed.
+             */
+            redacted: string[];
+            /** Request Bytes */
+            request_bytes: number;
+            /** Response Bytes */
+            response_bytes: number;
+            /**
+             * Result
+             * @description The MCP result: `content` and `structuredContent` for a tool, `contents` for a resource, `messages` for a prompt.
+             */
+            result: {
+                [key: string]: unknown;
+            };
+            /**
+             * Server Id
+             * Format: uuid
+             */
+            server_id: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "ok" | "tool_error";
+        };
+        /**
+         * InvokeRequest
+         * @example {
+         *       "arguments": {
+         *         "city": "Berlin"
+         *       },
+         *       "timeout_seconds": 20
+         *     }
+         */
+        InvokeRequest: {
+            /** Arguments */
+            arguments?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Timeout Seconds
+             * @description Capped by the platform's maximum.
+             */
+            timeout_seconds?: number | null;
+        };
+        /**
          * Job
          * @description A background job. Its arguments are identifiers only, never credentials.
          */
@@ -3257,6 +3583,8 @@ export interface components {
              * @description When not empty, outbound requests may reach only these hosts (`*.domain` allowed), addresses and CIDRs; the platform's deny list applies all the same.
              */
             egress_allowlist: string[];
+            /** @description Rate limits of gateway and playground calls per capability class and caller, in effect (the organization's own or the platform's defaults). */
+            gateway_limits: components["schemas"]["GatewayLimits"];
             /**
              * Health Degraded After Seconds
              * @description Seconds unhealthy after which a server is `degraded`.
@@ -3315,6 +3643,8 @@ export interface components {
             audit_sensitive_fields?: string[] | null;
             /** Egress Allowlist */
             egress_allowlist?: string[] | null;
+            /** @description Per capability class; a class left out keeps its limit, an empty string removes the limit, null returns to the platform's default. */
+            gateway_limits?: components["schemas"]["GatewayLimitsUpdate"] | null;
             /**
              * Health Degraded After Seconds
              * @description Servers may override it.
@@ -3549,6 +3879,15 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /** PromptRequest */
+        PromptRequest: {
+            /** Arguments */
+            arguments?: {
+                [key: string]: string;
+            };
+            /** Timeout Seconds */
+            timeout_seconds?: number | null;
+        };
         /** Readiness */
         Readiness: {
             /** Checks */
@@ -3560,6 +3899,18 @@ export interface components {
              * @constant
              */
             status: "ready";
+        };
+        /**
+         * ResourceReadRequest
+         * @example {
+         *       "uri": "file:///docs/readme.md"
+         *     }
+         */
+        ResourceReadRequest: {
+            /** Timeout Seconds */
+            timeout_seconds?: number | null;
+            /** Uri */
+            uri: string;
         };
         /**
          * RoleCreate
@@ -4301,6 +4652,166 @@ export interface components {
              * @description `Bearer`, or `DPoP` for a DPoP-bound token.
              */
             token_type: string;
+        };
+        /**
+         * ToolsetCreate
+         * @example {
+         *       "description": "What the support agent may use",
+         *       "name": "support-agent",
+         *       "servers": [
+         *         {
+         *           "prefix": "tickets_",
+         *           "server_id": "4f7c6b8e-2a59-4a55-9a51-0d5f1b6c2e11",
+         *           "tools": [
+         *             "search_tickets",
+         *             "get_ticket"
+         *           ]
+         *         },
+         *         {
+         *           "classes": {
+         *             "run_report": "expensive"
+         *           },
+         *           "server_id": "a1d9e3f0-7b2c-4a4e-8f61-2c3b4d5e6f70"
+         *         }
+         *       ],
+         *       "timeout_seconds": 30
+         *     }
+         */
+        ToolsetCreate: {
+            /** Description */
+            description?: string | null;
+            /**
+             * Name
+             * @description Its endpoint is /mcp/{org slug}/{name}.
+             */
+            name: string;
+            /** Servers */
+            servers: components["schemas"]["ToolsetServerIn"][];
+            /**
+             * Timeout Seconds
+             * @description Deadline of one upstream call (capped by the platform's maximum).
+             */
+            timeout_seconds?: number | null;
+        };
+        /** ToolsetOut */
+        ToolsetOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Description */
+            description: string | null;
+            /**
+             * Endpoint
+             * @description The MCP endpoint's path (streamable HTTP).
+             */
+            endpoint: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /** Servers */
+            servers: components["schemas"]["ToolsetServerOut"][];
+            /** Timeout Seconds */
+            timeout_seconds: number | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** ToolsetPage */
+        ToolsetPage: {
+            /** Items */
+            items: components["schemas"]["ToolsetOut"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** ToolsetServerIn */
+        ToolsetServerIn: {
+            /**
+             * Classes
+             * @description Upstream tool name -> capability class for rate limits. Unlisted tools are `read` when annotated `readOnlyHint`, else `write`.
+             */
+            classes?: {
+                [key: string]: "read" | "write" | "expensive";
+            };
+            /**
+             * Prefix
+             * @description Prepended to every exposed tool and prompt name of this server, e.g. `github_`.
+             */
+            prefix?: string | null;
+            /**
+             * Prompts
+             * @description Expose the server's prompts too.
+             * @default true
+             */
+            prompts: boolean;
+            /**
+             * Rename
+             * @description Upstream tool name -> the name clients see (the prefix is not added to a renamed tool).
+             */
+            rename?: {
+                [key: string]: string;
+            };
+            /**
+             * Resources
+             * @description Expose the server's resources and resource templates too.
+             * @default true
+             */
+            resources: boolean;
+            /**
+             * Server Id
+             * Format: uuid
+             */
+            server_id: string;
+            /**
+             * Tools
+             * @description The tools exposed; null: every tool of the server's latest snapshot (new tools appear as discovery finds them).
+             */
+            tools?: string[] | null;
+        };
+        /** ToolsetServerOut */
+        ToolsetServerOut: {
+            /** Classes */
+            classes: {
+                [key: string]: string;
+            };
+            /** Prefix */
+            prefix: string | null;
+            /** Prompts */
+            prompts: boolean;
+            /** Rename */
+            rename: {
+                [key: string]: string;
+            };
+            /** Resources */
+            resources: boolean;
+            /**
+             * Server Id
+             * Format: uuid
+             */
+            server_id: string;
+            /**
+             * Server Name
+             * @description Null when the server is no longer visible.
+             */
+            server_name: string | null;
+            /** Tools */
+            tools: string[] | null;
+        };
+        /** ToolsetUpdate */
+        ToolsetUpdate: {
+            /** Description */
+            description?: string | null;
+            /** Servers */
+            servers?: components["schemas"]["ToolsetServerIn"][] | null;
+            /** Timeout Seconds */
+            timeout_seconds?: number | null;
         };
         /**
          * TransitionOut
@@ -8851,6 +9362,181 @@ export interface operations {
             };
         };
     };
+    get_prompt_api_v1_servers__server_id__prompts__name__get_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                server_id: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PromptRequest"];
+            };
+        };
+        responses: {
+            /** @description The result, or with `Accept: text/event-stream` a stream of `progress` events ending with one `result` or `problem` event. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvocationOut"];
+                    "text/event-stream": string;
+                };
+            };
+            /** @description MCP server not found (/problems/server-not-found); Capability not found (/problems/capability-not-found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The capability changed on the server since its snapshot (/problems/capability-changed-upstream) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (/problems/validation-failed); The arguments do not match the tool's input schema (/problems/tool-arguments-invalid) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The rate limit of this capability class is spent (/problems/capability-rate-limited) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The MCP server did not answer the call (/problems/upstream-failed) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The MCP server did not answer in time (/problems/upstream-timeout) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    read_resource_api_v1_servers__server_id__resources_read_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                server_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResourceReadRequest"];
+            };
+        };
+        responses: {
+            /** @description The result, or with `Accept: text/event-stream` a stream of `progress` events ending with one `result` or `problem` event. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvocationOut"];
+                    "text/event-stream": string;
+                };
+            };
+            /** @description MCP server not found (/problems/server-not-found); Capability not found (/problems/capability-not-found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The capability changed on the server since its snapshot (/problems/capability-changed-upstream) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (/problems/validation-failed); The arguments do not match the tool's input schema (/problems/tool-arguments-invalid) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The rate limit of this capability class is spent (/problems/capability-rate-limited) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The MCP server did not answer the call (/problems/upstream-failed) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The MCP server did not answer in time (/problems/upstream-timeout) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_snapshots_api_v1_servers__server_id__snapshots_get: {
         parameters: {
             query?: {
@@ -8992,6 +9678,94 @@ export interface operations {
             };
             /** @description Too many requests (/problems/rate-limited); A policy's throttle class is spent (/problems/throttled-by-policy); The organization's request budget is spent (/problems/org-rate-limited); Too many failed authentications (/problems/authentication-throttled) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    invoke_tool_api_v1_servers__server_id__tools__name__invoke_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                server_id: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InvokeRequest"];
+            };
+        };
+        responses: {
+            /** @description The result, or with `Accept: text/event-stream` a stream of `progress` events ending with one `result` or `problem` event. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvocationOut"];
+                    "text/event-stream": string;
+                };
+            };
+            /** @description MCP server not found (/problems/server-not-found); Capability not found (/problems/capability-not-found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The capability changed on the server since its snapshot (/problems/capability-changed-upstream) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (/problems/validation-failed); The arguments do not match the tool's input schema (/problems/tool-arguments-invalid) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The rate limit of this capability class is spent (/problems/capability-rate-limited) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The MCP server did not answer the call (/problems/upstream-failed) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The MCP server did not answer in time (/problems/upstream-timeout) */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9448,6 +10222,502 @@ export interface operations {
                 };
             };
             /** @description Too many requests (/problems/rate-limited) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    my_calls_api_v1_tool_calls_get: {
+        parameters: {
+            query?: {
+                source?: string | null;
+                server_id?: string | null;
+                /** @description The `next_cursor` of the previous page, unchanged. */
+                cursor?: string | null;
+                /** @description Items per page, 1 to 200. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallPage"];
+                };
+            };
+            /** @description Authentication required (/problems/authentication-required) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credentials lack a required scope (/problems/insufficient-scope); Denied by policy (/problems/policy-denied); A policy obligation cannot be carried out (/problems/obligation-not-understood) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (/problems/validation-failed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (/problems/rate-limited); A policy's throttle class is spent (/problems/throttled-by-policy); The organization's request budget is spent (/problems/org-rate-limited); Too many failed authentications (/problems/authentication-throttled) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_toolsets_api_v1_toolsets_get: {
+        parameters: {
+            query?: {
+                /** @description The `next_cursor` of the previous page, unchanged. */
+                cursor?: string | null;
+                /** @description Items per page, 1 to 200. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ToolsetPage"];
+                };
+            };
+            /** @description Authentication required (/problems/authentication-required) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credentials lack a required scope (/problems/insufficient-scope); Denied by policy (/problems/policy-denied); A policy obligation cannot be carried out (/problems/obligation-not-understood) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (/problems/validation-failed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (/problems/rate-limited); A policy's throttle class is spent (/problems/throttled-by-policy); The organization's request budget is spent (/problems/org-rate-limited); Too many failed authentications (/problems/authentication-throttled) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_toolset_api_v1_toolsets_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ToolsetCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ToolsetOut"];
+                };
+            };
+            /** @description Authentication required (/problems/authentication-required) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credentials lack a required scope (/problems/insufficient-scope); Denied by policy (/problems/policy-denied); A policy obligation cannot be carried out (/problems/obligation-not-understood) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A toolset with this name exists (/problems/toolset-name-taken) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (/problems/validation-failed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (/problems/rate-limited); A policy's throttle class is spent (/problems/throttled-by-policy); The organization's request budget is spent (/problems/org-rate-limited); Too many failed authentications (/problems/authentication-throttled) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_toolset_api_v1_toolsets__toolset_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                toolset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ToolsetOut"];
+                };
+            };
+            /** @description Authentication required (/problems/authentication-required) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credentials lack a required scope (/problems/insufficient-scope); Denied by policy (/problems/policy-denied); A policy obligation cannot be carried out (/problems/obligation-not-understood) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Toolset not found (/problems/toolset-not-found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (/problems/validation-failed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (/problems/rate-limited); A policy's throttle class is spent (/problems/throttled-by-policy); The organization's request budget is spent (/problems/org-rate-limited); Too many failed authentications (/problems/authentication-throttled) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_toolset_api_v1_toolsets__toolset_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                toolset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Authentication required (/problems/authentication-required) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credentials lack a required scope (/problems/insufficient-scope); Denied by policy (/problems/policy-denied); A policy obligation cannot be carried out (/problems/obligation-not-understood) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Toolset not found (/problems/toolset-not-found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (/problems/validation-failed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (/problems/rate-limited); A policy's throttle class is spent (/problems/throttled-by-policy); The organization's request budget is spent (/problems/org-rate-limited); Too many failed authentications (/problems/authentication-throttled) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_toolset_api_v1_toolsets__toolset_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                toolset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ToolsetUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ToolsetOut"];
+                };
+            };
+            /** @description Authentication required (/problems/authentication-required) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credentials lack a required scope (/problems/insufficient-scope); Denied by policy (/problems/policy-denied); A policy obligation cannot be carried out (/problems/obligation-not-understood) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Toolset not found (/problems/toolset-not-found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (/problems/validation-failed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (/problems/rate-limited); A policy's throttle class is spent (/problems/throttled-by-policy); The organization's request budget is spent (/problems/org-rate-limited); Too many failed authentications (/problems/authentication-throttled) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    toolset_tools_api_v1_toolsets__toolset_id__tools_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                toolset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExposedTools"];
+                };
+            };
+            /** @description Authentication required (/problems/authentication-required) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The credentials lack a required scope (/problems/insufficient-scope); Denied by policy (/problems/policy-denied); A policy obligation cannot be carried out (/problems/obligation-not-understood) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Toolset not found (/problems/toolset-not-found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request is not valid (/problems/validation-failed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests (/problems/rate-limited); A policy's throttle class is spent (/problems/throttled-by-policy); The organization's request budget is spent (/problems/org-rate-limited); Too many failed authentications (/problems/authentication-throttled) */
             429: {
                 headers: {
                     [name: string]: unknown;

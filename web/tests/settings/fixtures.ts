@@ -15,6 +15,7 @@ export function org(overrides: Partial<S["OrganizationOut"]> = {}): S["Organizat
     health_failure_threshold: 3,
     health_degraded_after_seconds: 900,
     audit_sensitive_fields: [],
+    gateway_limits: { read: "600/minute", write: "120/minute", expensive: "20/minute" },
     created_at: "2026-01-01T00:00:00Z",
     ...overrides,
   };

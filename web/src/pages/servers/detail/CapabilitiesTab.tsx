@@ -1,7 +1,9 @@
-import { Alert, Badge, Button, Card, Code, Group, List, Stack, Table, Text, TextInput, Title } from "@mantine/core";
+import { Alert, Anchor, Badge, Button, Card, Code, Group, List, Stack, Table, Text, TextInput, Title } from "@mantine/core";
 import { useState } from "react";
+import { Link } from "react-router";
 
 import { ProblemError } from "../../../api/problem";
+import { useSession } from "../../../auth/session";
 import { EmptyState, QueryState } from "../../../components/QueryState";
 import { formatDate, fromNow } from "../../../components/time";
 import { DiscoveryPanel } from "./DiscoveryPanel";
@@ -36,12 +38,12 @@ function CapabilityList({ serverId }: { serverId: string }) {
   }
   return (
     <QueryState query={query} label="Loading capabilities">
-      {(data) => <Loaded data={data} />}
+      {(data) => <Loaded data={data} serverId={serverId} />}
     </QueryState>
   );
 }
 
-function Loaded({ data }: { data: Capabilities }) {
+function Loaded({ data, serverId }: { data: Capabilities; serverId: string }) {
   const [filter, setFilter] = useState("");
   const { snapshot } = data;
   const needle = filter.trim().toLowerCase();
@@ -97,7 +99,7 @@ function Loaded({ data }: { data: Capabilities }) {
         const items = matches.filter((i) => i.kind === kind);
         const total = data.items.filter((i) => i.kind === kind).length;
         if (!total) return null;
-        return <KindSection key={kind} kind={kind} items={items} total={total} />;
+        return <KindSection key={kind} kind={kind} items={items} total={total} serverId={serverId} />;
       })}
       <Stack gap={2}>
         <Text size="sm" c="dimmed">
@@ -109,7 +111,17 @@ function Loaded({ data }: { data: Capabilities }) {
   );
 }
 
-function KindSection({ kind, items, total }: { kind: CapabilityItem["kind"]; items: CapabilityItem[]; total: number }) {
+function KindSection({
+  kind,
+  items,
+  total,
+  serverId,
+}: {
+  kind: CapabilityItem["kind"];
+  items: CapabilityItem[];
+  total: number;
+  serverId: string;
+}) {
   const [all, setAll] = useState(false);
   const shown = all ? items : items.slice(0, PAGE);
   const id = `kind-${kind}`;
@@ -123,7 +135,7 @@ function KindSection({ kind, items, total }: { kind: CapabilityItem["kind"]; ite
       </Group>
       <Stack gap="sm">
         {shown.map((item) => (
-          <ItemCard key={`${item.kind}:${item.name}`} item={item} />
+          <ItemCard key={`${item.kind}:${item.name}`} item={item} serverId={serverId} />
         ))}
         {!shown.length ? <Text size="sm" c="dimmed">None match the filter.</Text> : null}
         {items.length > shown.length ? (
@@ -136,8 +148,17 @@ function KindSection({ kind, items, total }: { kind: CapabilityItem["kind"]; ite
   );
 }
 
-function ItemCard({ item }: { item: CapabilityItem }) {
+/** Where the playground opens with this capability chosen; none for a resource template. */
+function playgroundLink(serverId: string, item: CapabilityItem): string | null {
+  if (item.kind === "resource_template") return null;
+  const query = new URLSearchParams({ server: serverId, [item.kind]: item.name });
+  return `/playground?${query.toString()}`;
+}
+
+function ItemCard({ item, serverId }: { item: CapabilityItem; serverId: string }) {
   const d = item.definition as Record<string, unknown>;
+  const { can } = useSession();
+  const tryIt = can("tools:invoke") ? playgroundLink(serverId, item) : null;
   return (
     <Card withBorder padding="sm" data-testid="capability" data-name={item.name}>
       <Stack gap={6}>
@@ -152,6 +173,11 @@ function ItemCard({ item }: { item: CapabilityItem }) {
             </Text>
           ) : null}
           {typeof d.mimeType === "string" ? <Badge variant="default" size="sm">{d.mimeType}</Badge> : null}
+          {tryIt ? (
+            <Anchor component={Link} to={tryIt} size="sm" ml="auto" aria-label={`Try it: ${item.name} in the playground`}>
+              Try it
+            </Anchor>
+          ) : null}
         </Group>
         {item.description ? (
           <Text size="sm" style={{ whiteSpace: "pre-wrap" }}>
