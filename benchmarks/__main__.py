@@ -23,6 +23,10 @@ BENCHMARKS = {
         "benchmarks.auth_tokens",
         "/api/v1/me with JWT and DPoP tokens vs an API key",
     ),
+    "gateway": (
+        "benchmarks.gateway",
+        "tools/call through the gateway vs the SDK client calling the upstream directly",
+    ),
 }
 
 
