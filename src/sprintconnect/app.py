@@ -22,6 +22,7 @@ from sprintconnect.console.serving import install_console
 from sprintconnect.discovery.endpoints import router as discovery_router
 from sprintconnect.gateway.endpoints import router as toolset_router
 from sprintconnect.gateway.lifecycle import start_gateway, stop_gateway
+from sprintconnect.gateway.mcp_endpoint import McpFastPath
 from sprintconnect.gateway.mcp_endpoint import mounted as mounted_gateway
 from sprintconnect.gateway.playground import router as playground_router
 from sprintconnect.handlers import install_error_handlers
@@ -189,6 +190,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.mount("/mcp", mounted_gateway)
     # Innermost of ours: it sees bodies after the size limit, inside the request context.
     app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(McpFastPath)
     # Refuses what no route may receive (NUL, deep JSON, huge headers) before anything parses it.
     app.add_middleware(InputHygieneMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

@@ -9,7 +9,7 @@ from uuid import UUID
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sprintconnect.audit.redaction import masker_for
+from sprintconnect.audit.redaction import masker_for, masker_with
 from sprintconnect.audit.repository import AuditRepository
 from sprintconnect.audit.tags import AuditTag
 from sprintconnect.identity.principal import Actor
@@ -33,14 +33,20 @@ async def record(
     actor: Actor,
     target: Target | None = None,
     details: dict[str, Any] | None = None,
+    sensitive_fields: list[str] | None = None,
 ) -> None:
     """Append an audit event to the caller's transaction; it commits or rolls back with it.
 
     The organization's sensitive fields (``audit.redaction``) are masked in ``details``
-    before the row exists: what is stored (and proven by the ledger) never held them.
+    before the row exists: what is stored (and proven by the ledger) never held them. A
+    caller that holds the organization may pass its ``sensitive_fields`` (not read again).
     """
     meta = current_request()
-    masker = await masker_for(session, org_id)
+    masker = (
+        masker_with(session, org_id, sensitive_fields)
+        if sensitive_fields is not None
+        else await masker_for(session, org_id)
+    )
     if masker and details:
         details = masker.mask(details)
     AuditRepository(session).add(

@@ -223,6 +223,7 @@ async def admit(
     org_limits: Mapping[str, str],
     source: Source,
     arguments: Mapping[str, Any],
+    sensitive_fields: list[str] | None = None,
 ) -> Decision:
     """Scope, policy, class limit and audit; raises the problem that stops the call."""
     if not grants(principal.scopes, ACTION):
@@ -255,6 +256,7 @@ async def admit(
             "decision_id": decision.decision_id,
             "argument_names": sorted(str(k)[:100] for k in arguments)[:50],
         },
+        sensitive_fields=sensitive_fields,
     )
     return decision
 
@@ -456,6 +458,7 @@ async def let_through(
     org_limits: Mapping[str, str],
     policy: EgressPolicy,
     deadline: float,
+    sensitive_fields: list[str] | None = None,
 ) -> Ticket:
     """Everything before the upstream call; commits ``session`` (its connection goes back to
     the pool, and the audit entry is kept whatever happens next). A refusal is measured."""
@@ -472,6 +475,7 @@ async def let_through(
             org_limits=org_limits,
             source=source,
             arguments=arguments,
+            sensitive_fields=sensitive_fields,
         )
         secret = (
             None if gw.pool.has(target.server, policy) else await load_secret(gw, target.server)

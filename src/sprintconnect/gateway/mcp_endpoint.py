@@ -30,7 +30,7 @@ from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp.shared.exceptions import MCPError
 from starlette.requests import Request
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sprintconnect import __version__
 from sprintconnect.authz.service import request_for
@@ -275,6 +275,7 @@ class GatewayEndpoint:
                     arguments=arguments,
                     source="gateway",
                     org_limits=org.gateway_limits,
+                    sensitive_fields=list(org.audit_sensitive_fields),
                     policy=gw.policy(org),
                     deadline=gw.deadline(resolved.toolset.timeout_seconds),
                 )
@@ -356,3 +357,18 @@ async def mounted(scope: Scope, receive: Receive, send: Send) -> None:
     """What ``/mcp`` is mounted to: the endpoint the app's lifespan built."""
     endpoint: GatewayEndpoint = scope["app"].state.gateway_endpoint
     await endpoint(scope, receive, send)
+
+
+class McpFastPath:
+    """Middleware: ``/mcp/...`` goes straight to the endpoint, past the API's router and its
+    idempotency layer (neither applies to MCP). It sits inside the request context, the body
+    limit and the input checks, which MCP requests pass like any other."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/mcp/"):
+            await mounted(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
