@@ -105,7 +105,12 @@ pytest-embedded-search: $(STAMP)
 pytest-e2e: $(STAMP) $(NPM_STAMP) $(WEB_NPM_STAMP) $(CONSOLE)
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/e2e $(PYTEST_ARGS)
 
-test: lint typecheck web-test pytest pytest-e2e pytest-embedded-search
+# Three stages; within each, the jobs run side by side (their output kept whole per job).
+# The browser tests run last, alone: they start a server and a browser of their own.
+test:
+	$(MAKE) --no-print-directory -j3 --output-sync=target lint typecheck web-test
+	$(MAKE) --no-print-directory -j2 --output-sync=target pytest pytest-embedded-search
+	$(MAKE) --no-print-directory pytest-e2e
 
 # make bench                        every benchmark with its defaults
 # make bench ARGS="search --quick"  one benchmark with its options (ARGS="search --help")
