@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,3 +106,24 @@ def axe_violations(page: Page, impacts: tuple[str, ...] = ("serious", "critical"
 def bootstrap_output(stdout: str) -> dict[str, Any]:
     document: dict[str, Any] = json.loads(stdout)
     return document
+
+
+def register_discovered(console: Console, url: str, prefix: str) -> dict[str, Any]:
+    """The MCP server at ``url`` registered in the console's organization, discovered."""
+    body = {
+        "name": f"{prefix}-{uuid.uuid4().hex[:8]}",
+        "url": url,
+        "environment": "staging",
+        "auto_discover": False,
+    }
+    with console.api() as api:
+        made = api.post("/api/v1/servers", json=body)
+        assert made.status_code == 201, made.text
+        registered: dict[str, Any] = made.json()["server"]
+        found = api.post(
+            f"/api/v1/servers/{registered['id']}/discoveries",
+            params={"wait": "true", "wait_timeout": 60},
+        )
+    assert found.status_code == 200, found.text
+    assert found.json()["status"] == "succeeded", found.json()
+    return registered

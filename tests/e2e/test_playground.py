@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.console import Console, axe_violations, screenshot, sign_in
+from tests.e2e.console import Console, axe_violations, register_discovered, screenshot, sign_in
 from tests.gateway.upstream import Upstream, running
 
 RESULT_TIMEOUT_MS = 30_000
@@ -29,23 +29,7 @@ def upstream() -> Iterator[Upstream]:
 @pytest.fixture(scope="module")
 def server(console: Console, upstream: Upstream) -> dict[str, Any]:
     """The upstream registered in the console's organization, its capabilities discovered."""
-    body = {
-        "name": f"playground-{uuid.uuid4().hex[:8]}",
-        "url": upstream.url,
-        "environment": "staging",
-        "auto_discover": False,
-    }
-    with console.api() as api:
-        made = api.post("/api/v1/servers", json=body)
-        assert made.status_code == 201, made.text
-        registered: dict[str, Any] = made.json()["server"]
-        found = api.post(
-            f"/api/v1/servers/{registered['id']}/discoveries",
-            params={"wait": "true", "wait_timeout": 60},
-        )
-    assert found.status_code == 200, found.text
-    assert found.json()["status"] == "succeeded", found.json()
-    return registered
+    return register_discovered(console, upstream.url, "playground")
 
 
 def pick(

@@ -113,6 +113,39 @@ def test_egress_entries_are_added_and_removed_and_a_bad_one_is_refused(
         _restore(console, egress_allowlist=before)
 
 
+def test_a_gateway_rate_limit_is_saved_and_a_bad_one_is_refused(
+    page: Page, console: Console
+) -> None:
+    before = _organization(console)["gateway_limits"]["write"]
+    limit = "45/minute" if before != "45/minute" else "46/minute"
+    try:
+        sign_in(page, console, console.admin_email, return_to="/settings")
+        limits = page.get_by_test_id("gateway-limits")
+        write = limits.get_by_role("textbox", name="Write", exact=True)
+        expect(write).to_have_value(before)
+
+        write.fill(limit)
+        limits.get_by_role("button", name="Save rate limits").click()
+        expect(page.get_by_text("Gateway rate limits saved")).to_be_visible()
+        assert _organization(console)["gateway_limits"]["write"] == limit
+        page.reload()
+        expect(write).to_have_value(limit)
+
+        # The API's own validation, shown beside the class it concerns.
+        write.fill("lots per minute")
+        limits.get_by_role("button", name="Save rate limits").click()
+        expect(limits.get_by_text(re.compile(r"^not a rate limit"))).to_be_visible()
+        expect(write).to_have_attribute("aria-invalid", "true")
+        assert _organization(console)["gateway_limits"]["write"] == limit
+        limits.scroll_into_view_if_needed()
+        screenshot(page, "settings-gateway-limits")
+        _settle(page)
+        assert axe_violations(page) == []
+    finally:
+        # No browser test sets the limits otherwise: back to the platform's default.
+        _restore(console, gateway_limits={"write": None})
+
+
 def test_the_identity_provider_tab_shows_the_redirect_uri(page: Page, console: Console) -> None:
     sign_in(page, console, console.admin_email, return_to="/settings?tab=identity")
     # The organization signs in through the development provider, set up at its first sign-in.

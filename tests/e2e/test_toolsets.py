@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.e2e.console import Console, axe_violations, screenshot, sign_in
+from tests.e2e.console import Console, axe_violations, register_discovered, screenshot, sign_in
 from tests.gateway.upstream import Upstream, running
 
 
@@ -22,27 +22,6 @@ from tests.gateway.upstream import Upstream, running
 def upstream() -> Iterator[Upstream]:
     with running() as served:
         yield served
-
-
-def register_discovered(console: Console, url: str, prefix: str) -> dict[str, Any]:
-    """The MCP server at ``url`` registered in the console's organization, discovered."""
-    body = {
-        "name": f"{prefix}-{uuid.uuid4().hex[:8]}",
-        "url": url,
-        "environment": "staging",
-        "auto_discover": False,
-    }
-    with console.api() as api:
-        made = api.post("/api/v1/servers", json=body)
-        assert made.status_code == 201, made.text
-        registered: dict[str, Any] = made.json()["server"]
-        found = api.post(
-            f"/api/v1/servers/{registered['id']}/discoveries",
-            params={"wait": "true", "wait_timeout": 60},
-        )
-    assert found.status_code == 200, found.text
-    assert found.json()["status"] == "succeeded", found.json()
-    return registered
 
 
 @pytest.fixture(scope="module")

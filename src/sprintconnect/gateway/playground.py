@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -186,59 +186,72 @@ async def _stream(request: Request, gw: Gateway, ticket: Ticket) -> AsyncIterato
             task.add_done_callback(_WINDING_DOWN.discard)
 
 
+class Playground:
+    """What every playground route needs: the caller, the request's session and the gateway."""
+
+    def __init__(
+        self,
+        principal: ToolsInvoke,
+        session: DbSession,
+        deps: ServerDeps,
+        gw: GatewayDep,
+        request: Request,
+    ) -> None:
+        self.principal = principal
+        self.session = session
+        self.deps = deps
+        self.gw = gw
+        self.request = request
+
+    async def call(
+        self,
+        server_id: UUID,
+        kind: Kind,
+        name: str,
+        arguments: dict[str, Any],
+        timeout_seconds: float | None,
+    ) -> InvocationOut | StreamingResponse:
+        target = await _target(self.session, self.principal, self.deps, server_id, kind, name)
+        return await _run(
+            self.request, self.gw, self.session, self.principal, target, arguments, timeout_seconds
+        )
+
+
+PlaygroundDep = Annotated[Playground, Depends()]
+
+
 @router.post(
     "/{server_id}/tools/{name}/invoke",
     summary="Call a tool of the server (playground)",
+    response_model=InvocationOut,
     responses={**RESPONSES, 200: STREAM_DOC},
 )
 async def invoke_tool(
-    server_id: UUID,
-    name: NamePath,
-    body: InvokeRequest,
-    principal: ToolsInvoke,
-    session: DbSession,
-    deps: ServerDeps,
-    gw: GatewayDep,
-    request: Request,
-) -> InvocationOut:
-    target = await _target(session, principal, deps, server_id, "tool", name)
-    return await _run(request, gw, session, principal, target, body.arguments, body.timeout_seconds)  # type: ignore[return-value]
+    server_id: UUID, name: NamePath, body: InvokeRequest, playground: PlaygroundDep
+) -> InvocationOut | StreamingResponse:
+    return await playground.call(server_id, "tool", name, body.arguments, body.timeout_seconds)
 
 
 @router.post(
     "/{server_id}/resources/read",
     summary="Read a resource of the server (playground)",
+    response_model=InvocationOut,
     responses={**RESPONSES, 200: STREAM_DOC},
 )
 async def read_resource(
-    server_id: UUID,
-    body: ResourceReadRequest,
-    principal: ToolsInvoke,
-    session: DbSession,
-    deps: ServerDeps,
-    gw: GatewayDep,
-    request: Request,
-) -> InvocationOut:
-    target = await _target(session, principal, deps, server_id, "resource", body.uri)
-    return await _run(request, gw, session, principal, target, {}, body.timeout_seconds)  # type: ignore[return-value]
+    server_id: UUID, body: ResourceReadRequest, playground: PlaygroundDep
+) -> InvocationOut | StreamingResponse:
+    return await playground.call(server_id, "resource", body.uri, {}, body.timeout_seconds)
 
 
 @router.post(
     "/{server_id}/prompts/{name}/get",
     summary="Get a prompt of the server (playground)",
+    response_model=InvocationOut,
     responses={**RESPONSES, 200: STREAM_DOC},
 )
 async def get_prompt(
-    server_id: UUID,
-    name: NamePath,
-    body: PromptRequest,
-    principal: ToolsInvoke,
-    session: DbSession,
-    deps: ServerDeps,
-    gw: GatewayDep,
-    request: Request,
-) -> InvocationOut:
-    target = await _target(session, principal, deps, server_id, "prompt", name)
-    return await _run(
-        request, gw, session, principal, target, dict(body.arguments), body.timeout_seconds
-    )  # type: ignore[return-value]
+    server_id: UUID, name: NamePath, body: PromptRequest, playground: PlaygroundDep
+) -> InvocationOut | StreamingResponse:
+    arguments: dict[str, Any] = dict(body.arguments)
+    return await playground.call(server_id, "prompt", name, arguments, body.timeout_seconds)
