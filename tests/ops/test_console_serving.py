@@ -54,6 +54,8 @@ async def test_a_browser_navigating_gets_the_console(console: httpx.AsyncClient,
     csp = response.headers["content-security-policy"]
     assert "script-src 'self'" in csp
     assert "frame-ancestors 'none'" in csp
+    # The playground plays a tool's audio from a blob URL made in the page.
+    assert "media-src 'self' blob: data:" in csp
     assert response.headers["x-frame-options"] == "DENY"
     assert response.headers["cache-control"] == "no-cache"
 

@@ -3,6 +3,7 @@
 import { lazy, type ComponentType, type LazyExoticComponent } from "react";
 
 import type { Session } from "./auth/session";
+import NotFound from "./pages/NotFound";
 
 export interface Screen {
   path: string;
@@ -14,6 +15,9 @@ export interface Screen {
 
 const page = (load: () => Promise<{ default: ComponentType }>) => lazy(load);
 const needs = (permission: string) => (s: Session) => s.can(permission);
+const lacks = (permission: string) => (s: Session) => !s.can(permission);
+// Already in the first page's bundle (App.tsx answers unknown addresses with it).
+const nothingHere = page(() => Promise.resolve({ default: NotFound }));
 
 export const SCREENS: Screen[] = [
   { path: "/", label: "Overview", component: page(() => import("./pages/profile/Overview")) },
@@ -65,6 +69,10 @@ export const SCREENS: Screen[] = [
     visible: needs("toolsets:write"),
     component: page(() => import("./pages/toolsets/ToolsetEditor")),
   },
+  // Without toolsets:write the editor's addresses answer "nothing here" like any screen the
+  // caller may not see: otherwise "/toolsets/new" would open the toolset whose id is "new".
+  { path: "/toolsets/new", visible: lacks("toolsets:write"), component: nothingHere },
+  { path: "/toolsets/:toolsetId/edit", visible: lacks("toolsets:write"), component: nothingHere },
   {
     path: "/api-keys",
     label: "API keys",

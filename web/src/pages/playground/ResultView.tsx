@@ -193,7 +193,8 @@ function TextBlock({ text }: { text: string }) {
 }
 
 function AudioBlock({ data, mime, index }: { data: string; mime: string; index: number }) {
-  // A blob URL: the console's content policy lets media come only from the page's own origin.
+  // A blob URL made here from the block's base64 data, which the console's content policy
+  // allows for media (media-src 'self' blob: data:); the same URL is the download link.
   const [url, setUrl] = useState<string | null>(null);
   useEffect(() => {
     let made: string | null = null;

@@ -15,6 +15,7 @@ import {
   type Organization,
   type OrganizationUpdate,
 } from "./common";
+import { GatewayLimitsCard } from "./GatewayLimitsCard";
 
 const FIELDS = ["name", "time_zone", "health_failure_threshold", "health_degraded_after_seconds"];
 
@@ -154,6 +155,7 @@ function GeneralForm({ org }: { org: Organization }) {
           {editable ? <SaveBar loading={update.isPending} disabled={!dirty} /> : null}
         </Stack>
       </form>
+      <GatewayLimitsCard org={org} />
       <Card withBorder padding="lg" aria-labelledby="limits-title">
         <Title order={2} size="h4" id="limits-title" mb={4}>
           Limits

@@ -84,10 +84,7 @@ function Loaded({ toolset }: { toolset: Toolset }) {
               <Button component={Link} to={`/toolsets/${toolset.id}/edit`}>
                 Edit
               </Button>
-              {/* Filled: the shared light red variant draws its text in the colour of its
-                  background in the light theme (Mantine 9 resolves "red.9" light as solid). */}
               <ConfirmButton
-                variant="filled"
                 title={`Delete ${toolset.name}?`}
                 message={`Its endpoint stops answering at once: clients connected to ${url} get 404. The servers and their tools stay registered.`}
                 confirmLabel="Delete toolset"
