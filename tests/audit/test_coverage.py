@@ -70,6 +70,13 @@ AUDITED: dict[Route, AuditTag] = {
         "POST",
         "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver",
     ): AuditTag.WEBHOOK_REDELIVERED,
+    # The gateway (issue 16): toolsets, and every call of a capability through the playground.
+    ("POST", "/api/v1/toolsets"): AuditTag.TOOLSET_CREATED,
+    ("PATCH", "/api/v1/toolsets/{toolset_id}"): AuditTag.TOOLSET_UPDATED,
+    ("DELETE", "/api/v1/toolsets/{toolset_id}"): AuditTag.TOOLSET_DELETED,
+    ("POST", "/api/v1/servers/{server_id}/tools/{name}/invoke"): AuditTag.CAPABILITY_INVOKED,
+    ("POST", "/api/v1/servers/{server_id}/resources/read"): AuditTag.CAPABILITY_INVOKED,
+    ("POST", "/api/v1/servers/{server_id}/prompts/{name}/get"): AuditTag.CAPABILITY_INVOKED,
 }
 
 # Routes that change nothing an organization owns, and why.
@@ -102,6 +109,12 @@ PROVED_BY: dict[Route, str] = {
     ("POST", "/api/v1/servers/{server_id}/health/checks"): "tests/health/test_checks.py",
     ("POST", "/api/v1/admin/jobs/{job_id}/replay"): "tests/jobs/test_job_audit.py",
     ("POST", "/api/v1/admin/jobs/{job_id}/discard"): "tests/jobs/test_job_audit.py",
+    ("POST", "/api/v1/toolsets"): "tests/gateway",
+    ("PATCH", "/api/v1/toolsets/{toolset_id}"): "tests/gateway",
+    ("DELETE", "/api/v1/toolsets/{toolset_id}"): "tests/gateway",
+    ("POST", "/api/v1/servers/{server_id}/tools/{name}/invoke"): "tests/gateway",
+    ("POST", "/api/v1/servers/{server_id}/resources/read"): "tests/gateway",
+    ("POST", "/api/v1/servers/{server_id}/prompts/{name}/get"): "tests/gateway",
     ("POST", "/api/v1/webhooks"): "tests/webhook",
     ("PATCH", "/api/v1/webhooks/{webhook_id}"): "tests/webhook",
     ("DELETE", "/api/v1/webhooks/{webhook_id}"): "tests/webhook",

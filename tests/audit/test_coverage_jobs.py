@@ -38,6 +38,7 @@ JOBS: dict[str, tuple[AuditTag | None, str]] = {
         "for is audited by the request (org:server_health:checked)",
     ),
     "health.prune": (None, "retention of raw checks already summed into rollups"),
+    "gateway.prune": (None, "retention of raw call measurements (each call is audited)"),
     "notification.dispatch": (None, "sends messages; the notification domain keeps them"),
     "notification.deliver": (None, "sends messages; the notification domain keeps them"),
     "notification.remind": (None, "sends reminders; the notification domain keeps them"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 
+from sprintconnect.audit import AuditTag
 from tests.conftest import TenantFactory, assert_problem
 from tests.discovery.conftest import Waiter
 from tests.gateway.conftest import Registered, register_and_discover
@@ -58,6 +59,22 @@ async def test_create_read_list_change_delete(
     assert deleted.status_code == 204
     again = await wclient.get(f"{TOOLSETS}/{toolset['id']}", headers=headers)
     assert_problem(again, 404, "toolset-not-found")
+    entries = (
+        await wclient.get(
+            "/api/v1/audit/events",
+            params={"target_type": "toolset", "target_id": toolset["id"]},
+            headers=headers,
+        )
+    ).json()["items"]
+    assert sorted(e["action"] for e in entries) == sorted(
+        [
+            str(AuditTag.TOOLSET_CREATED),
+            str(AuditTag.TOOLSET_UPDATED),
+            str(AuditTag.TOOLSET_DELETED),
+        ]
+    )
+    updated = next(e for e in entries if e["action"] == str(AuditTag.TOOLSET_UPDATED))
+    assert updated["details"]["fields"] == ["description", "servers"]
 
 
 async def test_names_collide_only_when_nothing_tells_them_apart(
