@@ -52,8 +52,9 @@ class AuditRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    def add(self, event: AuditEvent) -> None:
-        self.session.add(event)
+    async def add(self, values: dict[str, Any]) -> None:
+        """Append an entry (its id, sequence number and time are filled in by defaults)."""
+        await self.session.execute(insert(AuditEvent).values(**values))
 
     async def add_platform(self, values: dict[str, Any]) -> None:
         """Append a platform entry; a plain INSERT, since the application may not read back."""

@@ -14,7 +14,6 @@ from sprintconnect.audit.repository import AuditRepository
 from sprintconnect.audit.tags import AuditTag
 from sprintconnect.identity.principal import Actor
 from sprintconnect.kit.context import current_request
-from sprintconnect.models import AuditEvent
 
 log = structlog.get_logger(__name__)
 
@@ -49,23 +48,24 @@ async def record(
     )
     if masker and details:
         details = masker.mask(details)
-    AuditRepository(session).add(
-        AuditEvent(
-            org_id=org_id,
-            tag=str(tag),
-            actor_type=actor.type,
-            actor_id=actor.id,
-            actor_user_id=actor.user_id,
-            actor_super_admin=actor.super_admin,
-            target_type=target.type if target else None,
-            target_id=str(target.id) if target and target.id is not None else None,
-            details=details or {},
-            request_id=meta.request_id,
-            ip=meta.ip,
-            user_agent=meta.user_agent[:512] if meta.user_agent else None,
-        )
+    # One INSERT, executed at once (pending ORM changes are flushed before it, in order): no
+    # object to track and nothing read back, which a unit-of-work flush would do.
+    await AuditRepository(session).add(
+        {
+            "org_id": org_id,
+            "tag": str(tag),
+            "actor_type": actor.type,
+            "actor_id": actor.id,
+            "actor_user_id": actor.user_id,
+            "actor_super_admin": actor.super_admin,
+            "target_type": target.type if target else None,
+            "target_id": str(target.id) if target and target.id is not None else None,
+            "details": details or {},
+            "request_id": meta.request_id,
+            "ip": meta.ip,
+            "user_agent": meta.user_agent[:512] if meta.user_agent else None,
+        }
     )
-    await session.flush()
     log.info("audit.recorded", tag=str(tag), org_id=str(org_id), actor_type=actor.type)
     # The change as a webhook event: deliveries, in this transaction, to endpoints wanting it.
     from sprintconnect.webhook.events import publish_audit  # imports audit: import here
