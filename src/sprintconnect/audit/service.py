@@ -24,6 +24,26 @@ class Target:
     id: str | UUID | None = None
 
 
+def _columns(
+    tag: AuditTag, actor: Actor, target: Target | None, details: dict[str, Any] | None
+) -> dict[str, Any]:
+    """An entry's columns, the request's id, address and user agent included."""
+    meta = current_request()
+    return {
+        "tag": str(tag),
+        "actor_type": actor.type,
+        "actor_id": actor.id,
+        "actor_user_id": actor.user_id,
+        "actor_super_admin": actor.super_admin,
+        "target_type": target.type if target else None,
+        "target_id": str(target.id) if target and target.id is not None else None,
+        "details": details or {},
+        "request_id": meta.request_id,
+        "ip": meta.ip,
+        "user_agent": meta.user_agent[:512] if meta.user_agent else None,
+    }
+
+
 async def record(
     session: AsyncSession,
     tag: AuditTag,
@@ -40,7 +60,6 @@ async def record(
     before the row exists: what is stored (and proven by the ledger) never held them. A
     caller that holds the organization may pass its ``sensitive_fields`` (not read again).
     """
-    meta = current_request()
     masker = (
         masker_with(session, org_id, sensitive_fields)
         if sensitive_fields is not None
@@ -50,22 +69,7 @@ async def record(
         details = masker.mask(details)
     # One INSERT, executed at once (pending ORM changes are flushed before it, in order): no
     # object to track and nothing read back, which a unit-of-work flush would do.
-    await AuditRepository(session).add(
-        {
-            "org_id": org_id,
-            "tag": str(tag),
-            "actor_type": actor.type,
-            "actor_id": actor.id,
-            "actor_user_id": actor.user_id,
-            "actor_super_admin": actor.super_admin,
-            "target_type": target.type if target else None,
-            "target_id": str(target.id) if target and target.id is not None else None,
-            "details": details or {},
-            "request_id": meta.request_id,
-            "ip": meta.ip,
-            "user_agent": meta.user_agent[:512] if meta.user_agent else None,
-        }
-    )
+    await AuditRepository(session).add({"org_id": org_id, **_columns(tag, actor, target, details)})
     log.info("audit.recorded", tag=str(tag), org_id=str(org_id), actor_type=actor.type)
     # The change as a webhook event: deliveries, in this transaction, to endpoints wanting it.
     from sprintconnect.webhook.events import publish_audit  # imports audit: import here
@@ -91,20 +95,5 @@ async def record_platform(
 ) -> None:
     """Append an entry to the platform's own log (``platform_audit_events``), in the caller's
     transaction: for what platform operators do to the platform rather than to one tenant."""
-    meta = current_request()
-    await AuditRepository(session).add_platform(
-        {
-            "tag": str(tag),
-            "actor_type": actor.type,
-            "actor_id": actor.id,
-            "actor_user_id": actor.user_id,
-            "actor_super_admin": actor.super_admin,
-            "target_type": target.type if target else None,
-            "target_id": str(target.id) if target and target.id is not None else None,
-            "details": details or {},
-            "request_id": meta.request_id,
-            "ip": meta.ip,
-            "user_agent": meta.user_agent[:512] if meta.user_agent else None,
-        }
-    )
+    await AuditRepository(session).add_platform(_columns(tag, actor, target, details))
     log.info("audit.recorded", tag=str(tag), platform=True, actor_type=actor.type)
