@@ -19,7 +19,7 @@ from sprintconnect.gateway import playground
 from sprintconnect.gateway.calls import Target, capability_class, let_through
 from sprintconnect.gateway.repository import ToolsetRepository
 from sprintconnect.identity.principal import Principal
-from sprintconnect.models import AuditEvent, McpServer, Organization
+from sprintconnect.models import AuditEvent, McpServer, Organization, ToolCall
 from sprintconnect.runtime import Runtime
 from tests.conftest import TenantFactory, assert_problem
 from tests.discovery.conftest import Waiter
@@ -144,7 +144,10 @@ async def test_unknown_tool_and_other_tenants_server_are_404(
 
 
 async def test_mcp_client_is_denied_a_forbidden_tool_with_a_problem(
-    wclient: httpx.AsyncClient, worker_app: FastAPI, registered: Registered
+    wclient: httpx.AsyncClient,
+    worker_app: FastAPI,
+    registered: Registered,
+    worker_runtime: Runtime,
 ) -> None:
     url = await toolset(wclient, registered)
     await publish(
@@ -170,6 +173,16 @@ when { resource.name == "echo" };""",
         await wclient.get("/api/v1/tool-calls?source=gateway", headers=registered.tenant.headers)
     ).json()["items"]
     assert [(c["name"], c["status"]) for c in calls] == [("add", "ok"), ("echo", "denied")]
+    async with worker_runtime.db.sessionmaker() as session, session.begin():
+        await bind_tenant(session, registered.tenant.org_id)
+        denied_row = (
+            await session.execute(
+                select(ToolCall).where(
+                    ToolCall.org_id == registered.tenant.org_id, ToolCall.status == "denied"
+                )
+            )
+        ).scalar_one()
+    assert denied_row.decision_id == problem["decision_id"]
 
 
 async def test_class_limits_throttle_per_caller(

@@ -388,6 +388,12 @@ def status_of(exc: BaseException) -> tuple[str, str]:
     return "failed", "internal"
 
 
+def _decision_of(exc: BaseException) -> str | None:
+    extra = exc.extra if isinstance(exc, SprintConnectError) else {}
+    decision_id = extra.get("decision_id")
+    return str(decision_id)[:64] if decision_id else None
+
+
 def measure(
     gw: Gateway,
     principal: Principal,
@@ -493,7 +499,8 @@ async def let_through(
             started=started,
             request_bytes=request_bytes,
             response_bytes=0,
-            decision_id=None,
+            # A refusal by policy names its decision, so the row leads to the decision log.
+            decision_id=_decision_of(exc),
         )
         raise
     return Ticket(
