@@ -32,10 +32,15 @@ def defaults(settings: Settings) -> dict[str, str]:
     }
 
 
+def limit_of(org_limits: Mapping[str, str], base: Mapping[str, str], name: str) -> str:
+    """One class's limit for an organization: its own, else the platform's default."""
+    return org_limits.get(name, base.get(name, ""))
+
+
 def effective_limits(settings: Settings, org_limits: Mapping[str, str]) -> dict[str, str]:
-    """The limit of each class for an organization: its own, else the platform's default."""
+    """The limit of each class for an organization."""
     base = defaults(settings)
-    return {name: org_limits.get(name, base[name]) for name in CLASSES}
+    return {name: limit_of(org_limits, base, name) for name in CLASSES}
 
 
 def merged_limits(current: Mapping[str, str], update: Mapping[str, str | None]) -> dict[str, str]:
@@ -68,14 +73,11 @@ class ClassLimiter:
         self.defaults = defaults(settings)
         self.window = MovingWindow(redis_url, component="ratelimit:gateway")
 
-    def effective(self, org_limits: Mapping[str, str]) -> dict[str, str]:
-        return {name: org_limits.get(name, self.defaults[name]) for name in CLASSES}
-
     async def hit(
         self, org_limits: Mapping[str, str], capability_class: str, org_id: str, caller: str
     ) -> None:
         """Count one call; ``CapabilityThrottled`` (429 with Retry-After) when it is spent."""
-        text = self.effective(org_limits).get(capability_class, "")
+        text = limit_of(org_limits, self.defaults, capability_class)
         item = _item(text)
         if item is None:
             return

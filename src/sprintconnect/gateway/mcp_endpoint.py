@@ -53,6 +53,7 @@ from sprintconnect.handlers import problem_response
 from sprintconnect.identity.auth import authenticate_request
 from sprintconnect.identity.principal import Principal
 from sprintconnect.identity.scopes import grants
+from sprintconnect.models import Toolset
 from sprintconnect.runtime import Runtime
 
 log = structlog.get_logger(__name__)
@@ -244,19 +245,11 @@ class GatewayEndpoint:
     # Calls: through gateway.calls, on behalf of the admitted caller.
 
     async def _call(
-        self, ctx: Any, exposed: Exposed, kind: str, name: str, arguments: dict[str, Any]
+        self, ctx: Any, exposed: Exposed, kind: Kind, name: str, arguments: dict[str, Any]
     ) -> dict[str, Any] | SprintConnectError:
         caller = _current()
         resolved = caller.resolved
-        target = Target(
-            exposed.server,
-            kind,  # type: ignore[arg-type]
-            name,
-            exposed.item,
-            exposed.capability_class,
-            toolset_id=resolved.toolset.id,
-            toolset_name=resolved.toolset.name,
-        )
+        target = _target_of(exposed, kind, name, resolved.toolset)
         gw = self.gateway
         org = resolved.org
 
@@ -326,9 +319,22 @@ class GatewayEndpoint:
         return types.ReadResourceResult.model_validate(answer)
 
 
-def _target_of(exposed: Exposed, kind: Kind) -> Target:
-    name = exposed.name if kind == "resource" else exposed.item.name
-    return Target(exposed.server, kind, name, exposed.item, exposed.capability_class)
+def _target_of(
+    exposed: Exposed, kind: Kind, name: str | None = None, toolset: Toolset | None = None
+) -> Target:
+    """What a call of ``exposed`` reaches: the upstream's own name (a resource: the URI asked
+    for, by default the one listed), in ``toolset`` when the call comes through one."""
+    if name is None:
+        name = exposed.name if kind == "resource" else exposed.item.name
+    return Target(
+        exposed.server,
+        kind,
+        name,
+        exposed.item,
+        exposed.capability_class,
+        toolset_id=toolset.id if toolset is not None else None,
+        toolset_name=toolset.name if toolset is not None else None,
+    )
 
 
 def _as_mcp_error(exc: SprintConnectError, caller: Caller) -> MCPError:

@@ -25,6 +25,15 @@ from sprintconnect.models import McpServer, Organization, Toolset, ToolsetServer
 from sprintconnect.organization.repository import OrganizationRepository
 
 
+async def exposure_now(
+    repo: ToolsetRepository, toolset: Toolset
+) -> tuple[Exposure, dict[UUID, McpServer]]:
+    """What ``toolset`` exposes as of its servers' latest snapshots, and those servers."""
+    servers = await repo.servers(toolset.org_id, [m.server_id for m in toolset.members])
+    items = await repo.latest_items(toolset.org_id, list(servers))
+    return expose(toolset, servers, items), servers
+
+
 class ToolsetService:
     def __init__(
         self,
@@ -55,9 +64,7 @@ class ToolsetService:
         return await self.repo.servers(self.org_id, ids)
 
     async def exposure(self, toolset: Toolset) -> tuple[Exposure, dict[UUID, McpServer]]:
-        servers = await self.servers_of([toolset])
-        items = await self.repo.latest_items(self.org_id, list(servers))
-        return expose(toolset, servers, items), servers
+        return await exposure_now(self.repo, toolset)
 
     async def _members(
         self, toolset: Toolset, wanted: list[ToolsetServerIn]
@@ -240,9 +247,8 @@ class ToolsetCache:
             return None
         org = await OrganizationRepository(session).get(org_id)
         assert org is not None
-        servers = await repo.servers(org_id, [m.server_id for m in toolset.members])
-        items = await repo.latest_items(org_id, list(servers))
-        resolved = Resolved(toolset, expose(toolset, servers, items), org, time.monotonic())
+        exposure, _ = await exposure_now(repo, toolset)
+        resolved = Resolved(toolset, exposure, org, time.monotonic())
         if self.seconds > 0:
             self._entries[key] = resolved
             self._entries.move_to_end(key)
